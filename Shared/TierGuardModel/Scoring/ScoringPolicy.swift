@@ -94,10 +94,7 @@ public struct ScoringPolicy: Codable, Sendable, Hashable {
     /// Whether a month's AUM `sum` over `days` days has an average below `floor`:
     /// `sum < floor × days`, computed without overflow.
     public static func isBelow(sum: Int64, days: Int, floor: Fen) -> Bool {
-        let product = floor.value.multipliedFullWidth(by: Int64(days))
-        let needed = (high: product.high, low: product.low)
-        let have = sum.signum() < 0 ? (high: Int64(-1), low: UInt64(bitPattern: sum)) : (high: Int64(0), low: UInt64(sum))
-        return have.high < needed.high || (have.high == needed.high && have.low < needed.low)
+        Scoring.compareProducts(sum, 1, floor.value, Int64(days)) < 0
     }
 
     /// Human-readable problems, empty when the policy is usable.
