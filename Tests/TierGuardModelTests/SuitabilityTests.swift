@@ -5,7 +5,7 @@ import TierGuardModel
 private typealias F = SignalFixture
 
 /// A small seeded generator (Steele, Lea & Flood's SplitMix64) so the property test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
+struct SignalSplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -173,7 +173,7 @@ private func product(_ code: String, _ risk: ProductRisk, minimum: Fen = F.yuan(
 // MARK: property: no recommendation ever breaks suitability.
 
 @Test func noRecommendationEverBreaksSuitability() {
-    var rng = SplitMix64(seed: 20_260_401)
+    var rng = SignalSplitMix64(seed: 20_260_401)
     func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
     func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
     var productsRecommended = 0

@@ -83,7 +83,7 @@ private typealias F = SignalFixture
 }
 
 @Test func aucMatchesPairCountingOnRandomScores() {
-    var rng = SplitMix64(seed: 7)
+    var rng = SignalSplitMix64(seed: 7)
     for _ in 0..<50 {
         let n = Int(rng.next() % 30) + 2
         let scores = (0..<n).map { _ in Double(rng.next() % 10) / 10 }  // many ties

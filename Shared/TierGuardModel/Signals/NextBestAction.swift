@@ -17,6 +17,12 @@ public struct DowngradeOutlook: Codable, Sendable, Hashable {
         self.monthShortfall = monthShortfall
     }
 
+    /// The early warning of `TierAssessment.warning`, as the next best action reads it.
+    public init(_ warning: DowngradeWarning) {
+        self.init(effectiveOn: warning.date, from: warning.fromTier, to: warning.toTier, gap: warning.gap,
+                  monthShortfall: warning.extraDailyAverageNeeded)
+    }
+
     enum CodingKeys: String, CodingKey {
         case effectiveOn = "effective_on", from, to, gap, monthShortfall = "month_shortfall"
     }
