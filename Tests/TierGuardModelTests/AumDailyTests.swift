@@ -171,3 +171,16 @@ private typealias F = TierFixture
     #expect(daily.monthToDate.sum == 0 && daily.monthToDate.days == 8)
     #expect(daily.lastThreeMonths.allSatisfy { $0.isBeforeFirstBalance })
 }
+
+@Test func interleavedBalancesOfSeveralAccountsAddUp() {
+    // A and B alternate in the input; BD 2025-04-02.
+    let balances = [
+        F.balance("A", "2025-04-01", yuan: 100), F.balance("B", "2025-04-01", yuan: 20),
+        F.balance("A", "2025-04-02", yuan: 300), F.balance("B", "2025-04-02", yuan: 40),
+    ]
+    let daily = DailyAum(accounts: [F.account("A"), F.account("B", .fund)], balances: balances,
+                         businessDate: F.day("2025-04-02"))
+    // Day 1: 10,000 + 2,000; day 2: 30,000 + 4,000.
+    #expect(daily.values == [12_000, 34_000])
+    #expect(daily.accountAumOnBusinessDate == ["A": Fen(30_000), "B": Fen(4_000)])
+}

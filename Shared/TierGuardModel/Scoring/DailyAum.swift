@@ -37,8 +37,15 @@ public struct DailyAum: Sendable, Hashable {
         var perAccount = [[(day: Int, order: Int, value: Int64)]](repeating: [], count: accounts.count)
         var first: Int? = nil
         let bdNumber = businessDate.dayNumber
+        // Balances usually come grouped by account: reuse the last lookup rather than hash every id.
+        var lastId: String? = nil
+        var lastIndex: Int? = nil
         for (order, balance) in balances.enumerated() {
-            guard let i = indexOf[balance.accountId] else { continue }
+            if balance.accountId != lastId {
+                lastId = balance.accountId
+                lastIndex = indexOf[balance.accountId]
+            }
+            guard let i = lastIndex else { continue }
             let day = balance.asOf.dayNumber
             guard day <= bdNumber else { continue }
             if first.map({ day < $0 }) ?? true { first = day }
