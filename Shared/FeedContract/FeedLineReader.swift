@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Splits a feed into numbered lines, streaming: memory stays at one buffer of about
+/// `chunkSize + maxLineLength` bytes however large the file.
+///
+/// Rules, written once:
+/// - Lines end at `\n`; one `\r` before it is dropped (CRLF files). A last line without `\n` counts.
+/// - Lines are numbered from 1, every physical line, blank ones included (the caller skips blanks
+///   and the number is kept).
+/// - A UTF-8 byte order mark (EF BB BF) at the very start of the file is dropped; anywhere else it is
+///   an ordinary character.
+/// - A line longer than `maxLineLength` bytes (default 1 MiB, not counting the line end) is passed
+///   on with the fault `.tooLong` and only its first 4,096 bytes; the rest is skipped, never buffered.
+/// - A line with a NUL byte or invalid UTF-8 is passed on with that fault (first offending byte).
+///
+/// Not thread-safe: one reader is driven by one caller, and `bytes` of a line is valid only inside the
+/// callback.
+public final class FeedLineReader {
+    /// 1 MiB: a record is a few hundred bytes, so a longer line is garbage or an attack.
+    public static let defaultMaxLineLength = 1 << 20
+    /// Bytes kept of an overlong line for its reject's raw text.
+    public static let overlongPrefixLength = 4096
+
+    /// One physical line.
+    public struct Line {
+        /// 1-based physical line number.
+        public let number: Int
+        /// The line without its end (`\n`, `\r\n`) and without the BOM; only valid inside the callback.
+        public let bytes: UnsafeBufferPointer<UInt8>
+        /// Why the line cannot be a record, or nil.
+        public let fault: Fault?
+
+        /// Empty or only spaces, tabs and carriage returns.
+        public var isBlank: Bool {
+            for b in bytes where b != 0x20 && b != 0x09 && b != 0x0D { return false }
+            return true
+        }
+    }
+
+    /// A line-level fault.
+    public enum Fault: Hashable, Sendable {
+        /// `length` bytes (without the line end) over the limit of `limit`.
+        case tooLong(length: Int, limit: Int)
+        /// A NUL byte at `offset` (0-based).
+        case containsNUL(offset: Int)
+        /// An invalid UTF-8 sequence starting at `offset` (0-based).
+        case invalidUTF8(offset: Int)
+
+        /// The reject reason without the `line N: ` prefix.
+        public var reason: String {
+            switch self {
+            case .tooLong(let length, let limit):
+                "line is \(length) bytes, longer than the limit of \(limit) bytes"
+            case .containsNUL(let offset):
+                "NUL byte at byte \(offset + 1); a feed is UTF-8 text without NUL"
+            case .invalidUTF8(let offset):
+                "not valid UTF-8 at byte \(offset + 1) (is the file GBK or another encoding? feeds are UTF-8)"
+            }
+        }
+    }
+
+    private enum Source {
+        case descriptor(Int32, close: Bool)
+        case bytes([UInt8], position: Int)
+    }
+
+    public let maxLineLength: Int
+    private let chunkSize: Int
+    private var source: Source
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+
+    /// Opens `path` for reading.
+    public convenience init(path: String, maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
+                            chunkSize: Int = 1 << 20) throws(FeedFileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw FeedFileError(code: .readFailed, message: "cannot open feed \(path): \(String(cString: strerror(code)))")
+        }
+        self.init(fileDescriptor: fd, closeWhenDone: true, maxLineLength: maxLineLength, chunkSize: chunkSize)
+    }
+
+    /// Reads from an open descriptor (stdin is 0); closes it when the reader goes away if `closeWhenDone`.
+    public init(fileDescriptor: Int32, closeWhenDone: Bool = false,
+                maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
+        precondition(maxLineLength > 0 && chunkSize > 0)
+        self.maxLineLength = maxLineLength
+        self.chunkSize = chunkSize
+        self.source = .descriptor(fileDescriptor, close: closeWhenDone)
+        self.capacity = chunkSize + maxLineLength + 1
+        self.buffer = .allocate(capacity: capacity)
+    }
+
+    /// Reads from bytes in memory (an HTTP body, a test), in `chunkSize` pieces like a file.
+    public init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
+        precondition(maxLineLength > 0 && chunkSize > 0)
+        self.maxLineLength = maxLineLength
+        self.chunkSize = chunkSize
+        self.source = .bytes(bytes, position: 0)
+        self.capacity = chunkSize + maxLineLength + 1
+        self.buffer = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        if case .descriptor(let fd, close: true) = source { _ = close(fd) }
+        buffer.deallocate()
+    }
+
+    /// Reads up to `count` bytes into `into`; 0 at the end.
+    private func fill(_ into: UnsafeMutablePointer<UInt8>, _ count: Int) throws(FeedFileError) -> Int {
+        switch source {
+        case .descriptor(let fd, _):
+            while true {
+                let n = read(fd, into, count)
+                if n >= 0 { return n }
+                let code = errno
+                if code == EINTR { continue }
+                throw FeedFileError(code: .readFailed, message: "reading the feed failed: \(String(cString: strerror(code)))")
+            }
+        case .bytes(let bytes, let position):
+            let n = min(count, bytes.count - position)
+            if n > 0 {
+                bytes.withUnsafeBufferPointer { b in into.update(from: b.baseAddress! + position, count: n) }
+            }
+            source = .bytes(bytes, position: position + n)
+            return n
+        }
+    }
+
+    /// Calls `body` for every physical line, in order, until the end of the input.
+    public func forEachLine(_ body: (Line) throws -> Void) throws {
+        var lineNumber = 0
+        var lo = 0, hi = 0
+        var scanFrom = 0
+        var atEnd = false
+        // Overlong line being skipped: its prefix and length so far.
+        var skipping = false
+        var skippedLength = 0
+        let prefix = UnsafeMutablePointer<UInt8>.allocate(capacity: FeedLineReader.overlongPrefixLength)
+        defer { prefix.deallocate() }
+        var prefixCount = 0
+
+        func emit(_ start: UnsafePointer<UInt8>, _ rawCount: Int) throws {
+            lineNumber += 1
+            var p = start
+            var count = rawCount
+            if count > 0 && p[count - 1] == 0x0D { count -= 1 }
+            if lineNumber == 1 && count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF {
+                p += 3
+                count -= 3
+            }
+            if count > maxLineLength {
+                try body(Line(number: lineNumber,
+                              bytes: UnsafeBufferPointer(start: p, count: min(count, FeedLineReader.overlongPrefixLength)),
+                              fault: .tooLong(length: count, limit: maxLineLength)))
+                return
+            }
+            var fault: Fault?
+            switch firstByteFault(p, count) {
+            case nil: fault = nil
+            case .nul(let offset): fault = .containsNUL(offset: offset)
+            case .invalidUTF8(let offset): fault = .invalidUTF8(offset: offset)
+            }
+            try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: p, count: count), fault: fault))
+        }
+
+        func emitSkipped() throws {
+            lineNumber += 1
+            try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: prefix, count: prefixCount),
+                          fault: .tooLong(length: skippedLength, limit: maxLineLength)))
+            skipping = false
+            skippedLength = 0
+            prefixCount = 0
+        }
+
+        while true {
+            if scanFrom < hi, let found = memchr(buffer + scanFrom, 0x0A, hi - scanFrom) {
+                let nl = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if skipping {
+                    skippedLength += nl - lo
+                    if nl > lo && buffer[nl - 1] == 0x0D { skippedLength -= 1 }
+                    try emitSkipped()
+                } else {
+                    try emit(buffer + lo, nl - lo)
+                }
+                lo = nl + 1
+                scanFrom = lo
+                continue
+            }
+            // No line end in [lo, hi).
+            if skipping {
+                skippedLength += hi - lo
+                lo = hi
+            } else if hi - lo > maxLineLength + 1 {
+                // +1: a line of exactly the limit may still be waiting for its "\r\n".
+                skipping = true
+                prefixCount = min(hi - lo, FeedLineReader.overlongPrefixLength)
+                prefix.update(from: buffer + lo, count: prefixCount)
+                skippedLength = hi - lo
+                lo = hi
+            }
+            if atEnd { break }
+            if lo > 0 {
+                let kept = hi - lo
+                if kept > 0 { memmove(buffer, buffer + lo, kept) }
+                lo = 0
+                hi = kept
+            }
+            scanFrom = hi
+            let n = try fill(buffer + hi, min(chunkSize, capacity - hi))
+            if n == 0 { atEnd = true } else { hi += n }
+        }
+        if skipping {
+            try emitSkipped()
+        } else if hi > lo {
+            try emit(buffer + lo, hi - lo)
+        }
+    }
+}
