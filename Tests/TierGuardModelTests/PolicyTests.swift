@@ -103,3 +103,9 @@ import TierGuardModel
     // Duplicates count once; unknown codes add 0: −2 + 2 + 1 = 1.
     #expect(model.linearScore(codes: ["sudden_drop", "sudden_drop", "inactive", "other"]) == 1)
 }
+
+@Test func floorsAreCappedSoSumsStayInsideInt64() {
+    var p = ScoringPolicy.builtIn
+    p.floors.privateBanking = Fen(1_000_000_000_000_001)
+    #expect(p.validate() == ["floors_fen.private must be at most 1000000000000000 fen, got 1000000000000001"])
+}

@@ -111,6 +111,10 @@ public struct ScoringPolicy: Codable, Sendable, Hashable {
                     "floors_fen.\(tier.code) (\(floors[tier].value)) must be above floors_fen.\(lower.code) (\(floors[lower].value))")
             }
         }
+        // 10^15 fen (10 trillion yuan) keeps floor × 31 days and every sum comparison far inside Int64.
+        for tier in Tier.allCases where floors[tier].value > 1_000_000_000_000_000 {
+            problems.append("floors_fen.\(tier.code) must be at most 1000000000000000 fen, got \(floors[tier].value)")
+        }
         for tier in Tier.allCases where !(1...120).contains(graceMonths[tier]) {
             problems.append("grace_months.\(tier.code) must be 1…120, got \(graceMonths[tier])")
         }
