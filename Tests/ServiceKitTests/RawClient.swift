@@ -2,7 +2,10 @@ import Foundation
 import Glibc
 import Testing
 
-/// A blocking TCP client on 127.0.0.1 that sends exact bytes, so tests can misbehave on purpose.
+/// A TCP client on 127.0.0.1 that sends exact bytes, so tests can misbehave on purpose.
+///
+/// Reads poll without waiting and sleep with `Task.sleep` in between: a test must not block a thread of
+/// the cooperative pool, which the server's async handlers need (the machine has two).
 struct RawClient: ~Copyable {
     let fd: Int32
     private var pending: [UInt8] = []
@@ -45,11 +48,14 @@ struct RawClient: ~Copyable {
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads once, waiting up to `timeout`; `nil` at end of stream, empty on timeout.
-    mutating func readSome(timeout: Duration) throws -> [UInt8]? {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let (seconds, attoseconds) = timeout.components
-        let ready = poll(&descriptor, 1, Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000))
-        guard ready > 0 else { return [] }
+    func readSome(timeout: Duration) async throws -> [UInt8]? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) > 0 { break }
+            guard ContinuousClock.now < deadline else { return [] }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count == 0 { return nil }
@@ -61,12 +67,12 @@ struct RawClient: ~Copyable {
     }
 
     /// Everything until the server closes, or until `timeout` passes.
-    mutating func readUntilClosed(timeout: Duration = .seconds(5)) throws -> (text: String, closed: Bool) {
+    mutating func readUntilClosed(timeout: Duration = .seconds(5)) async throws -> (text: String, closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var all = pending
         pending = []
         while ContinuousClock.now < deadline {
-            guard let chunk = try readSome(timeout: .milliseconds(100)) else {
+            guard let chunk = try await readSome(timeout: .milliseconds(100)) else {
                 return (String(decoding: all, as: UTF8.self), true)
             }
             all += chunk
@@ -75,7 +81,7 @@ struct RawClient: ~Copyable {
     }
 
     /// One response framed by its `Content-Length` (responses from ``HTTPServer`` always carry one).
-    mutating func readResponse(timeout: Duration = .seconds(5)) throws -> TestResponse {
+    mutating func readResponse(timeout: Duration = .seconds(5)) async throws -> TestResponse {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let (response, used) = TestResponse.parse(pending) {
@@ -83,7 +89,7 @@ struct RawClient: ~Copyable {
                 return response
             }
             guard ContinuousClock.now < deadline else { throw ClientError("no complete response in time") }
-            guard let chunk = try readSome(timeout: .milliseconds(100)) else {
+            guard let chunk = try await readSome(timeout: .milliseconds(100)) else {
                 throw ClientError("closed before a complete response: \(String(decoding: pending, as: UTF8.self))")
             }
             pending += chunk
@@ -132,4 +138,14 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) async t
         try await Task.sleep(for: .milliseconds(10))
     }
     return condition()
+}
+
+/// Runs blocking work on a new thread and awaits it, leaving the cooperative pool free.
+func onThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread {
+            body()
+            continuation.resume()
+        }.start()
+    }
 }
