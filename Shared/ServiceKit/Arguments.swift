@@ -17,7 +17,7 @@ public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A parsed command line.
 ///
 /// Grammar: subcommand names first (each descends one level), then in any order `--flag`,
-/// `--option value`, `--option=value` and positionals; `--` ends options; `-h`/`--help` anywhere asks for
+/// `--option value`, `--option=value` and positionals (`-` and negative numbers included); `--` ends options; `-h`/`--help` anywhere asks for
 /// the help of the deepest subcommand named; `--version` is accepted on the root command.
 public struct Arguments: Sendable, Equatable {
     /// What the command line asks for.
@@ -91,7 +91,9 @@ public struct Arguments: Sendable, Equatable {
         while index < arguments.count {
             let token = arguments[index]
             index += 1
-            if optionsEnded || token == "-" || !token.hasPrefix("-") {
+            // "-" (standard input) and negative numbers ("-17") are values, not options.
+            let looksNumeric = token.count > 1 && token.dropFirst().first.map(\.isNumber) == true
+            if optionsEnded || token == "-" || !token.hasPrefix("-") || looksNumeric {
                 positionals.append(token)
                 continue
             }

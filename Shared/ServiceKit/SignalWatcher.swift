@@ -26,7 +26,8 @@ public final class SignalWatcher: Sendable {
     private let queue = DispatchQueue(label: "tierguard.signal-watcher")
     public let watchedSignals: [Int32]
 
-    /// Starts watching at once. Create one per process, early in `main`, before starting threads.
+    /// Starts watching; returns once the signal sources are armed. Create one per process, early in
+    /// `main`. Blocks briefly, so call it from `main` or a dedicated thread rather than from a task.
     public init(signals: [Int32] = [SIGTERM, SIGINT]) {
         watchedSignals = signals
         var sources: [any DispatchSourceSignal] = []
@@ -35,12 +36,17 @@ public final class SignalWatcher: Sendable {
             sources.append(DispatchSource.makeSignalSource(signal: signo, queue: queue))
         }
         self.sources = Mutex(sources)
+        // Registration is asynchronous: until the source is armed, SIG_IGN drops the signal. Wait for
+        // every registration (bounded, 2 s) so a signal sent right after `init` returns is not lost.
+        let registered = DispatchSemaphore(value: 0)
         self.sources.withLock { all in
             for (signo, source) in zip(signals, all) {
                 source.setEventHandler { [weak self] in self?.deliver(signo) }
+                source.setRegistrationHandler { registered.signal() }
                 source.resume()
             }
         }
+        for _ in signals { _ = registered.wait(timeout: .now() + .seconds(2)) }
     }
 
     deinit {
