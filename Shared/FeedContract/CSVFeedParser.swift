@@ -175,10 +175,35 @@ struct CSVFeedProcessor {
         self.maxRecordLength = maxRecordLength
     }
 
-    static func quoteCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
-        var count = 0
-        for c in b where c == 0x22 { count += 1 }
-        return count
+    /// Whether a quoted field is still open at the end of `b`, given whether one was open at its
+    /// start. Only a quote at the start of a field opens one (a quote inside an unquoted field is a
+    /// fault the record parser reports, not the start of a multi-line field).
+    static func endsInsideQuotes(_ b: UnsafeBufferPointer<UInt8>, startingInside: Bool) -> Bool {
+        var inside = startingInside
+        var atFieldStart = !startingInside
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if inside {
+                if c == 0x22 {
+                    if i + 1 < n && b[i + 1] == 0x22 {
+                        i += 2
+                        continue
+                    }
+                    inside = false
+                }
+            } else if c == 0x2C {
+                atFieldStart = true
+                i += 1
+                continue
+            } else if c == 0x22 && atFieldStart {
+                inside = true
+            }
+            atFieldStart = false
+            i += 1
+        }
+        return inside
     }
 
     mutating func line(_ line: FeedLineReader.Line, _ out: (FeedItem) throws -> Void) throws {
@@ -189,7 +214,7 @@ struct CSVFeedProcessor {
                 return
             }
             if line.isBlank { return }
-            if CSVFeedProcessor.quoteCount(line.bytes) % 2 == 0 {
+            if !CSVFeedProcessor.endsInsideQuotes(line.bytes, startingInside: false) {
                 try record(line.bytes, line.number, out)
                 return
             }
@@ -223,10 +248,12 @@ struct CSVFeedProcessor {
             try line.bytes.withUnsafeBufferPointer { try lineFault(line.number, $0, fault, out) }
             return
         }
-        let quotes = line.bytes.withUnsafeBufferPointer { CSVFeedProcessor.quoteCount($0) }
+        let open = line.bytes.withUnsafeBufferPointer {
+            CSVFeedProcessor.endsInsideQuotes($0, startingInside: !pending.isEmpty)
+        }
         if pending.isEmpty {
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-            if quotes % 2 == 0 {
+            if !open {
                 try line.bytes.withUnsafeBufferPointer { try record($0, line.number, out) }
             } else {
                 pending = [line]
@@ -240,8 +267,7 @@ struct CSVFeedProcessor {
             try giveUp("within \(maxRecordLength) bytes", out)
             return
         }
-        let total = pending.reduce(0) { sum, l in sum + l.bytes.withUnsafeBufferPointer { CSVFeedProcessor.quoteCount($0) } }
-        if total % 2 == 0 {
+        if !open {
             var joined: [UInt8] = []
             joined.reserveCapacity(pendingLength)
             for (k, l) in pending.enumerated() {
