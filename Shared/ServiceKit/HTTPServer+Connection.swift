@@ -56,6 +56,9 @@ extension HTTPServer {
                         lingerAndClose(fd)
                         return
                     }
+                    // The next request's clock starts now (or with its first byte), not with this one's.
+                    stage = .idle
+                    stageStarted = ContinuousClock.now
                 }
             }
 

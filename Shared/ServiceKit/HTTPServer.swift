@@ -189,9 +189,9 @@ public final class HTTPServer: Sendable {
     /// Stops accepting, lets in-flight requests finish and idle connections close, for up to `grace`;
     /// connections still open after that are shut down. Safe to call more than once.
     public func stop(grace: Duration = .seconds(2)) {
-        let (wakeFD, connections, wasStopping, started) = state.withLock { state in
+        let (wakeFD, wasStopping, started) = state.withLock { state in
             defer { state.isStopping = true }
-            return (state.wakeFDs.write, state.connections, state.isStopping, state.isStarted)
+            return (state.wakeFDs.write, state.isStopping, state.isStarted)
         }
         guard started, !wasStopping else { return }
         var byte: UInt8 = 1
@@ -201,7 +201,6 @@ public final class HTTPServer: Sendable {
         state.withLock { state in
             for fd in state.connections { shutdown(fd, Int32(SHUT_RD)) }
         }
-        _ = connections
         let deadline = ContinuousClock.now + grace
         while openConnectionCount > 0, ContinuousClock.now < deadline {
             usleep(10_000)
