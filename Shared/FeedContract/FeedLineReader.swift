@@ -132,7 +132,8 @@ public final class FeedLineReader {
         }
     }
 
-    /// Calls `body` for every physical line, in order, until the end of the input.
+    /// Calls `body` for every physical line, in order, until the end of the input. Call it once: the
+    /// input is consumed (a second call sees nothing more).
     public func forEachLine(_ body: (Line) throws -> Void) throws {
         var lineNumber = 0
         var lo = 0, hi = 0

@@ -25,7 +25,7 @@ struct JSONMember {
 /// depth costs nothing (10,000 nested brackets are one reject).
 ///
 /// Keeps scratch buffers between lines: make one per thread and reuse it.
-public struct NDJSONLineParser {
+public struct NDJSONLineParser: Sendable {
     let table = FeedFieldTable()
     var slots = [FieldSlot](repeating: .absent, count: FeedField.count)
     var members: [JSONMember] = []
