@@ -100,6 +100,20 @@ import TierGuardModel
         #expect(a == b)
     }
 
+    @Test func anEscapedNameEqualsTheSameNameReadWithoutEscapes() throws {
+        // NDJSON with \" \\ \u4e2d \n escapes (fallback) against CSV, which has no escapes (fast path).
+        let escaped = Sample.relationshipManager.with("name", "\"张\\\"三\\\\\\u4e2d\\n四\"")
+        let csv = "rm_id,name,branch_id,active\nRM01,\"张\"\"三\\中\n四\",BJ001,true\n"
+        let fromJSON = try decode(escaped.text)[0].record
+        let fromCSV = try decode(csv, format: .csv(.relationshipManager))[0].record
+        guard case .relationshipManager(let a) = fromJSON, case .relationshipManager(let b) = fromCSV else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(a.name == "张\"三\\中\n四")
+        #expect(a.name == b.name)
+    }
+
     /// The fallback run on every line gives exactly what the fast path gives, records and rejects alike.
     @Test func theFallbackAgreesWithTheFastPathOnEveryLine() {
         var lines = [Sample.customer, Sample.account, Sample.balance, Sample.transaction, Sample.relationshipManager].map(\.text)
