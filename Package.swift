@@ -32,7 +32,7 @@ let package = Package(
         // Services -> TierGuardStore -> JobQueue -> Postgres -> CLibPQ.
         .target(name: "ServiceKit", path: "Shared/ServiceKit", swiftSettings: strict),
         .target(
-            name: "Postgres", dependencies: ["CLibPQ", "ServiceKit"], path: "Shared/Postgres",
+            name: "Postgres", dependencies: ["CLibPQ"], path: "Shared/Postgres",
             swiftSettings: strict),
         .target(
             name: "JobQueue", dependencies: ["Postgres", "ServiceKit"], path: "Shared/JobQueue",
@@ -75,7 +75,7 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres", "ServiceKit"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "TestSupport", "ServiceKit"],
