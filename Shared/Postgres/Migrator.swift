@@ -37,6 +37,7 @@ public struct Migration: Sendable, Hashable {
 
 public struct MigrationError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
