@@ -42,6 +42,9 @@ let package = Package(
             name: "FeedContract", dependencies: ["TierGuardModel"], path: "Shared/FeedContract",
             swiftSettings: strict),
         .target(
+            name: "SampleFeed", dependencies: ["TierGuardModel", "FeedContract"], path: "Shared/SampleFeed",
+            swiftSettings: strict),
+        .target(
             name: "TierGuardStore",
             dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit"],
             path: "Shared/TierGuardStore",
@@ -66,11 +69,11 @@ let package = Package(
             path: "Services/tierguard-feedback", swiftSettings: strict),
         .executableTarget(
             name: "tierguardctl",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract"],
+            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
             path: "Services/tierguardctl", swiftSettings: strict),
         .executableTarget(
             name: "tierguard-bench",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract"],
+            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
             path: "Services/tierguard-bench", swiftSettings: strict),
 
         // Tests.
@@ -91,8 +94,11 @@ let package = Package(
             name: "FeedContractTests", dependencies: ["FeedContract", "TierGuardModel"],
             swiftSettings: strict),
         .testTarget(
+            name: "SampleFeedTests", dependencies: ["SampleFeed", "TierGuardModel", "FeedContract"],
+            swiftSettings: strict),
+        .testTarget(
             name: "TierGuardStoreTests",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "TestSupport", "TierGuardModel", "FeedContract", "ServiceKit"],
+            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "TestSupport", "TierGuardModel", "FeedContract", "ServiceKit", "SampleFeed"],
             swiftSettings: strict),
         .testTarget(
             name: "ServiceTests", dependencies: ["TestSupport", "Postgres", "ServiceKit"],

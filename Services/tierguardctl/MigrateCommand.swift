@@ -1,0 +1,26 @@
+import Postgres
+import ServiceKit
+import TierGuardStore
+
+/// `tierguardctl migrate`: applies the pending migrations under the advisory lock and lists them.
+enum MigrateCommand: CtlCommand {
+    static let spec = CommandSpec(
+        name: "migrate", abstract: "Apply pending database migrations (safe to run from several places at once)",
+        flags: [.init("status", help: "List pending migrations without applying them")])
+
+    static func run(_ arguments: Arguments, _ context: CtlContext) throws -> ExitCode {
+        let session = try context.connect()
+        defer { session.close() }
+        if arguments.flag("status") {
+            let pending = try Migrator.pending(session, TierGuardSchema.migrations())
+            context.print(pending.isEmpty ? "up to date" : pending.map { "pending \($0.component) \($0.version)_\($0.name)" }.joined(separator: "\n"))
+            return .success
+        }
+        let applied = try TierGuardSchema.migrate(session)
+        for migration in applied {
+            context.print("applied \(migration.component) \(migration.version)_\(migration.name)")
+        }
+        context.print(applied.isEmpty ? "up to date" : "\(applied.count) migration(s) applied")
+        return .success
+    }
+}
