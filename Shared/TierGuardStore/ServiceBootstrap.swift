@@ -1,0 +1,130 @@
+import Foundation
+import Postgres
+import ServiceKit
+
+/// The start-up every TierGuard service shares: parse `--help`/`--version`, resolve configuration
+/// (printed with secrets masked), connect with retries, migrate under the advisory lock, serve
+/// `/livez`, `/readyz` and `/metrics`, and watch SIGTERM/SIGINT.
+///
+/// A service's `main.swift` stays thin: it declares its variables and subcommands, calls
+/// `ServiceBootstrap.start`, and registers its routes and workers on the result.
+public struct ServiceBootstrap: Sendable {
+    public let service: String
+    public let config: EnvironmentConfig
+    public let logger: Logger
+    public let metrics: MetricsRegistry
+    public let signals: SignalWatcher
+    public let database: PostgresConfiguration
+    public let arguments: Arguments
+
+    /// Variables every service reads.
+    public static let commonVariables: [ConfigVariable] = [
+        .databaseURL, .logLevel, .httpHost, .httpPort,
+        ConfigVariable("TIERGUARD_DRAIN_SECONDS", default: "20",
+                       "on SIGTERM, how long running jobs may finish before the rest are released"),
+    ]
+
+    /// Parses the command line; prints help/version or a usage error and exits; otherwise resolves
+    /// the configuration and creates the logger. Does not touch the database yet.
+    public static func parse(service: String, version: String, abstract: String,
+                             variables: [ConfigVariable], subcommands: [CommandSpec] = [],
+                             flags: [CommandSpec.Flag] = [], options: [CommandSpec.Option] = [],
+                             positionals: [CommandSpec.Positional] = []) -> ServiceBootstrap {
+        let signals = SignalWatcher()
+        let configSpec = ServiceConfig(service: service, variables: commonVariables + variables)
+        let spec = CommandSpec(name: service, abstract: abstract, flags: flags, options: options,
+                               positionals: positionals, subcommands: subcommands,
+                               version: "\(service) \(version)", footer: configSpec.helpText)
+        let arguments: Arguments
+        do {
+            switch try Arguments.parse(Array(CommandLine.arguments.dropFirst()), spec: spec) {
+            case .help(let text):
+                print(text)
+                ExitCode.success.exit()
+            case .version(let text):
+                print(text)
+                ExitCode.success.exit()
+            case .run(let parsed):
+                arguments = parsed
+            }
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            error.exitCode.exit()
+        }
+        let config = configSpec.resolve()
+        let problems = config.validate()
+        let logger = Logger(service: service, threshold: (try? config.logLevel()) ?? .info)
+        if !problems.isEmpty {
+            for problem in problems { logger.critical("configuration: \(problem)") }
+            ExitCode.configuration.exit()
+        }
+        logger.info("starting \(service) \(version)", metadata: ["config": config.startupSummary])
+        let url: String
+        do { url = try config.string(ConfigVariable.databaseURL.name) } catch {
+            logger.critical("configuration: \(error)")
+            ExitCode.configuration.exit()
+        }
+        return ServiceBootstrap(service: service, config: config, logger: logger, metrics: MetricsRegistry(),
+                                signals: signals, database: PostgresConfiguration(url, applicationName: service),
+                                arguments: arguments)
+    }
+
+    /// Connects (retrying with backoff for up to `reconnectDeadlineSeconds`) and applies pending
+    /// migrations on a dedicated thread. Exits 69 when the database cannot be reached.
+    public func connectAndMigrate() async -> PostgresConnection {
+        do {
+            let connection = try await PostgresConnection(configuration: database)
+            let applied = try await connection.withSession { session in try TierGuardSchema.migrate(session) }
+            for migration in applied {
+                logger.notice("applied migration \(migration.component) \(migration.version)_\(migration.name)")
+            }
+            return connection
+        } catch {
+            logger.critical("cannot start: \(error)")
+            ExitCode.unavailable.exit()
+        }
+    }
+
+    /// The readiness check: the database answers and no migration is pending.
+    public func readinessCheck(_ connection: PostgresConnection) -> HTTPServer.ReadinessCheck {
+        { @Sendable in
+            do {
+                let pending = try await connection.withSession { session in
+                    try Migrator.pending(session, TierGuardSchema.migrations()).map { "\($0.component) \($0.version)_\($0.name)" }
+                }
+                return pending.isEmpty ? [] : ["migrations pending: " + pending.joined(separator: ", ")]
+            } catch {
+                return ["database unreachable: \(error)"]
+            }
+        }
+    }
+
+    /// Starts the HTTP listener with the shared routes; exits 69 when the port cannot be bound.
+    public func startHTTP(readiness: HTTPServer.ReadinessCheck?) -> HTTPServer {
+        do {
+            let host = try config.string(ConfigVariable.httpHost.name)
+            let port = try config.int(ConfigVariable.httpPort.name, in: 0...65535)
+            let server = HTTPServer(configuration: HTTPServerConfiguration(host: host, port: port), logger: logger,
+                                    metrics: metrics, readiness: readiness)
+            let bound = try server.start()
+            logger.info("listening on \(host):\(bound)")
+            return server
+        } catch {
+            logger.critical("cannot start the HTTP listener: \(error)")
+            ExitCode.unavailable.exit()
+        }
+    }
+
+    /// Seconds running jobs may take to finish after SIGTERM.
+    public var drainSeconds: Double {
+        Double((try? config.int("TIERGUARD_DRAIN_SECONDS", in: 0...3600)) ?? 20)
+    }
+
+    /// Suspends until SIGTERM or SIGINT.
+    public func waitForShutdownSignal() async {
+        for await signal in signals.signals() {
+            logger.notice("received signal \(signal), shutting down")
+            return
+        }
+    }
+}

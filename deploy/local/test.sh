@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite against a real, throwaway PostgreSQL (the README's test command).
+#
+# Installs what is missing (Debian's postgresql, libpq-dev, libssl-dev) when run as root, starts a
+# private cluster on a free loopback port with fsync off (tests only), builds with no warnings
+# allowed from our code, runs `swift test`, and always deletes the cluster.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+need=()
+[ -f /usr/include/postgresql/libpq-fe.h ] || need+=(libpq-dev)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]}; install them (as root: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+
+work=$(mktemp -d /tmp/tierguard-test.XXXXXX)
+cleanup() { deploy/local/pg.sh destroy "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55433)
+TIERGUARD_TEST_DATABASE_URL=$(TIERGUARD_PG_FAST=1 deploy/local/pg.sh start "$work/pg" "$port")
+export TIERGUARD_TEST_DATABASE_URL
+echo "test.sh: PostgreSQL at $TIERGUARD_TEST_DATABASE_URL" >&2
+
+# Build first and fail on any warning from our own sources (Shared/, Services/, Tests/).
+swift build --build-tests 2>&1 | tee "$work/build.log" | grep -E "error|warning:" || true
+if grep -E "^$root/(Shared|Services|Tests)/.*(warning|error):" "$work/build.log" >/dev/null; then
+  echo "test.sh: the build has warnings or errors in our code (see above)" >&2
+  exit 1
+fi
+swift test --skip-build "$@"
