@@ -46,7 +46,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "TierGuardStore",
-            dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit"],
+            dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit", "CLibCrypto"],
             path: "Shared/TierGuardStore",
             resources: [.copy("Migrations")], swiftSettings: strict),
 
