@@ -3,7 +3,9 @@ import TierGuardModel
 
 @Test func namesKeepTheirFirstCharacterAndMaskEachOtherCharacter() {
     #expect(Masking.name("张三") == "张*")
-    #expect(Masking.name("欧阳娜娜") == "欧***")
+    #expect(Masking.name("欧阳娜娜") == "欧阳**")
+        #expect(Masking.name("欧阳") == "欧*")
+        #expect(Masking.name("司马光") == "司马*")
     #expect(Masking.name("李") == "李")
     #expect(Masking.name("") == "")
 }

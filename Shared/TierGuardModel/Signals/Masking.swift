@@ -5,8 +5,10 @@
 /// default; only an audited `--unmask` shows the plain value.
 ///
 /// Formats (each rule written once here):
-/// - name: the first character of each `·`-separated part is kept, every other character becomes one
-///   `*` (张三 → 张*, 欧阳娜娜 → 欧***, 阿依古丽·买买提 → 阿***·买**). "Character" means a user-perceived
+/// - name: the surname is kept and every other character becomes one `*` (张三 → 张*). The surname
+///   is the first character, or the two characters of a compound surname (复姓, `compoundSurnames`)
+///   when the name has at least three characters: 欧阳娜娜 → 欧阳** as RULES.md shows. Names with the
+///   middle dot mask each `·`-separated part after its first character (阿依古丽·买买提 → 阿***·买**). "Character" means a user-perceived
 ///   character (`Character`), so a name in a decomposed form masks the same as the composed one.
 /// - identity number: 15 or more characters keep the first 6 and the last 4 (110105********002X);
 ///   shorter ones (passports, other ids) keep only the last 2 — first 6 + last 4 of a 9-character
@@ -19,8 +21,20 @@ public enum Masking {
     /// as the bank's systems write it, plus the look-alikes people type (U+2022 `•`, U+30FB `・`, U+FF0E `．`).
     static let nameSeparators: Set<Character> = ["\u{00B7}", "\u{2022}", "\u{30FB}", "\u{FF0E}"]
 
-    /// `张三` → `张*`; each `·`-separated part keeps its first character.
+    /// Two-character surnames (复姓) kept whole by `name(_:)`.
+    static let compoundSurnames: Set<String> = [
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "令狐",
+        "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "万俟", "闻人", "澹台", "公冶", "太史",
+        "申屠", "钟离", "赫连", "濮阳", "淳于", "单于", "司空", "第五", "拓跋", "左丘", "东郭", "歐陽",
+    ]
+
+    /// `张三` → `张*`, `欧阳娜娜` → `欧阳**`; each `·`-separated part keeps its first character.
     public static func name(_ name: String) -> String {
+        let characters = Array(name)
+        if characters.count >= 3, !characters.contains(where: { nameSeparators.contains($0) }),
+           compoundSurnames.contains(String(characters[0..<2])) {
+            return String(characters[0..<2]) + String(repeating: "*", count: characters.count - 2)
+        }
         var out = ""
         var atPartStart = true
         for character in name {
