@@ -38,4 +38,25 @@ if grep -E "^$root/(Shared|Services|Tests)/.*(warning|error):" "$work/build.log"
   echo "test.sh: the build has warnings or errors in our code (see above)" >&2
   exit 1
 fi
-swift test --skip-build "$@"
+# One test process per test target. Swift's cooperative pool has 2 threads here; a target's
+# database tests may block one briefly, which must not starve another target's in-process HTTP
+# server of its handler tasks. Inside a process, Swift Testing still runs tests in parallel.
+if [ $# -gt 0 ]; then
+  swift test --skip-build "$@"
+  exit
+fi
+failed=()
+passed=0
+for target in $(ls -d Tests/*Tests | xargs -n1 basename); do
+  echo "test.sh: $target" >&2
+  if swift test --skip-build --filter "^$target\." 2>&1 | tee "$work/$target.log" | grep -vE "^(◇|↳)|started\.$"; [ "${PIPESTATUS[0]}" = 0 ]; then
+    passed=$((passed + 1))
+  else
+    failed+=("$target")
+  fi
+done
+tests_passed=$(cat "$work"/*Tests.log | grep -cE "^✔ Test .* passed" || true)
+tests_failed=$(cat "$work"/*Tests.log | grep -cE "^✘ Test .* failed" || true)
+echo "test.sh: targets passed: $passed; failed: ${failed[*]:-none}" >&2
+echo "tests: $tests_passed passed, $tests_failed failed"
+[ ${#failed[@]} -eq 0 ]
