@@ -14,6 +14,8 @@ port=${TIERGUARD_HTTP_PORT:-8080}
 exec 3<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$path" >&3
 IFS= read -r -t 3 status <&3
+# Read to the end (the server closes after an HTTP/1.0 answer) so our close is not a reset to the server.
+while IFS= read -r -t 3 _ <&3; do :; done
 exec 3<&-
 case "$status" in
   "HTTP/1."[01]" 200 "*) exit 0 ;;
