@@ -1,0 +1,79 @@
+import Foundation
+import Postgres
+import ServiceKit
+import TierGuardModel
+
+/// Scores customers on the business date and persists the result: the per-customer path
+/// (`score_customer` jobs) and the engine under `BookScorer`.
+///
+/// One transaction per call: the chunk's customers are locked (advisory, sorted), their archive
+/// data loaded set-based (`ArchiveLoader`), the pure model run (`CustomerScore.compute`), and the
+/// scores, history, alerts and notification jobs written (`ScoreWriter`). A crash anywhere leaves
+/// nothing half-written; a rerun on the same data writes the same figures.
+///
+/// Thread safety: not Sendable state-wise; use one scorer per thread, with the session that
+/// thread owns (or inside `PostgresConnection.withSession`).
+public final class CustomerScorer {
+    public let settings: ScoringSettings
+    public let logger: Logger
+    /// Log every suitability decision (customer id and the levels compared, never a name) at
+    /// `info`; the whole-book path logs them at `debug` (10,000 customers × 8 products a run), and
+    /// `customer_scores.suitability` keeps every decision either way.
+    public var suitabilityLogLevel: LogLevel
+    private let loader = ArchiveLoader()
+    private let writer = ScoreWriter()
+    private var policyRecorded = false
+
+    public init(settings: ScoringSettings, logger: Logger, suitabilityLogLevel: LogLevel = .info) {
+        self.settings = settings
+        self.logger = logger
+        self.suitabilityLogLevel = suitabilityLogLevel
+    }
+
+    /// Scores one customer; nil when the customer is not in the archive or there is no business date yet.
+    @discardableResult
+    public func score(_ session: PostgresSession, customerId: String) throws -> CustomerScore? {
+        try score(session, customerIds: [customerId]).scores.first
+    }
+
+    public struct Result: Sendable {
+        public var businessDate: CalendarDate?
+        public var scores: [CustomerScore]
+        public var outcome: ScoreWriter.Outcome
+    }
+
+    /// Scores a chunk of customers in one transaction.
+    public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil) throws -> Result {
+        if !policyRecorded {
+            try settings.recordPolicy(session)
+            policyRecorded = true
+        }
+        guard let bd = try businessDate ?? settings.businessDate(session) else {
+            logger.notice("no business date yet (no balance in the archive): nothing scored")
+            return Result(businessDate: nil, scores: [], outcome: .init())
+        }
+        return try session.withTransaction { s in
+            _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
+            let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger)
+            let scores = inputs.map {
+                CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog)
+            }
+            logSuitability(scores)
+            let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy)
+            return Result(businessDate: bd, scores: scores, outcome: outcome)
+        }
+    }
+
+    func logSuitability(_ scores: [CustomerScore]) {
+        guard logger.isEnabled(suitabilityLogLevel) else { return }
+        for score in scores {
+            for d in score.nextBestAction.suitability {
+                logger.log(suitabilityLogLevel, "suitability \(d.summary)", metadata: [
+                    "customer_id": score.customerId, "product": d.productCode, "product_level": d.productLevel.code,
+                    "customer_level": d.customerLevel.code, "allowed": d.allowed ? "true" : "false",
+                    "reason": d.reason.rawValue, "assessment_expired": d.assessmentExpired ? "true" : "false",
+                ])
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import JobQueue
+import Postgres
+import ServiceKit
+import TierGuardModel
+
+/// Persists a batch of scores in the caller's transaction: `customer_scores` rows, the tier
+/// history, and the alerts with their notification jobs.
+///
+/// Set-based whatever the batch size: each kind of row is streamed with COPY into a temporary
+/// staging table (`ON COMMIT DELETE ROWS`) and applied with one statement, so one customer and a
+/// 1,000-customer chunk of the whole book go through identical SQL.
+///
+/// Alerts (one open alert per dedup key, see `CustomerScore.alertConditions`):
+/// - a condition with an open alert confirms it (payload, business date, cooldown refreshed);
+/// - a condition whose latest alert was resolved but is still inside its cooldown reopens that
+///   alert silently — no new alert, no notification (a flapping condition notifies once);
+/// - any other condition opens a new alert and enqueues `notify_alert` (queue `notifier`, unique
+///   key `alert:<id>`) with `JobEnqueuer.enqueue` in the same transaction;
+/// - an open alert whose condition is gone is resolved.
+/// Cooldown: `cooldownDays` (7) business days after the last business date the condition held.
+public struct ScoreWriter {
+    public static let cooldownDays = 7
+    public static let notifierQueue = "notifier"
+    public static let notifyKind = "notify_alert"
+
+    public init() {}
+
+    /// What one write did, for logs and metrics.
+    public struct Outcome: Sendable, Hashable {
+        public var scores = 0
+        public var newAlerts: [Int64] = []
+        public var reopened = 0
+        public var resolved = 0
+    }
+
+    static let createStages = """
+        CREATE TEMP TABLE IF NOT EXISTS tg_score_stage (
+            customer_id text, business_date date, policy_version text, catalog_version text, tier text,
+            is_provisional boolean, first_balance_date date, aum_fen bigint, mtd_sum_fen bigint, mtd_days integer,
+            m3_month date, m3_sum_fen bigint, m3_days integer, m3_before_first boolean,
+            m2_month date, m2_sum_fen bigint, m2_days integer, m2_before_first boolean,
+            m1_month date, m1_sum_fen bigint, m1_days integer, m1_before_first boolean,
+            watch_months integer, warning_date date, warning_from_tier text, warning_to_tier text,
+            warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals jsonb, signal_codes text[],
+            value jsonb, contribution_fen bigint, retention_probability double precision,
+            recommendations jsonb, suitability jsonb) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS tg_history_stage (
+            customer_id text, effective_on date, from_tier text, to_tier text, kind text, deciding_month date,
+            floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS tg_alert_stage (
+            action text, alert_id bigint, customer_id text, kind text, dedup_key text, payload jsonb) ON COMMIT DELETE ROWS;
+        """
+
+    static let scoreColumns = """
+        customer_id, business_date, policy_version, catalog_version, tier, is_provisional, first_balance_date, aum_fen,
+        mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
+        m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date, warning_from_tier,
+        warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning, signals, signal_codes, value,
+        contribution_fen, retention_probability, recommendations, suitability
+        """
+
+    static let insertScores = PostgresQuery(unsafeSQL: """
+        INSERT INTO customer_scores (\(scoreColumns)) SELECT \(scoreColumns) FROM tg_score_stage
+        """, name: "ScoreWriter.insertScores")
+
+    static let deleteStaleHistory = PostgresQuery("""
+        DELETE FROM customer_tier_history h WHERE h.customer_id = ANY($1::text[]) AND NOT EXISTS (
+            SELECT 1 FROM tg_history_stage s WHERE s.customer_id = h.customer_id AND s.effective_on = h.effective_on)
+        """, name: "ScoreWriter.deleteStaleHistory")
+
+    static let upsertHistory = PostgresQuery("""
+        INSERT INTO customer_tier_history AS h
+            (customer_id, effective_on, from_tier, to_tier, kind, deciding_month, floor_fen, reason, policy_version)
+        SELECT customer_id, effective_on, from_tier, to_tier, kind, deciding_month, floor_fen, reason, policy_version
+        FROM tg_history_stage
+        ON CONFLICT (customer_id, effective_on) DO UPDATE SET
+            from_tier = excluded.from_tier, to_tier = excluded.to_tier, kind = excluded.kind,
+            deciding_month = excluded.deciding_month, floor_fen = excluded.floor_fen, reason = excluded.reason,
+            policy_version = excluded.policy_version, recorded_at = now()
+        WHERE (h.from_tier, h.to_tier, h.kind, h.deciding_month, h.floor_fen, h.reason)
+              IS DISTINCT FROM (excluded.from_tier, excluded.to_tier, excluded.kind, excluded.deciding_month,
+                                excluded.floor_fen, excluded.reason)
+        """, name: "ScoreWriter.upsertHistory")
+
+    static let refreshAlerts = PostgresQuery("""
+        UPDATE alerts a SET state = 'open', last_raised_at = now(), business_date = $1::date,
+            cooldown_until = $1::date + 7, payload = s.payload, resolved_at = NULL, resolved_business_date = NULL
+        FROM tg_alert_stage s WHERE s.action IN ('confirm', 'reopen') AND a.id = s.alert_id
+        """, name: "ScoreWriter.refreshAlerts")
+
+    static let resolveAlerts = PostgresQuery("""
+        UPDATE alerts a SET state = 'resolved', resolved_at = now(), resolved_business_date = $1::date
+        FROM tg_alert_stage s WHERE s.action = 'resolve' AND a.id = s.alert_id AND a.state = 'open'
+        """, name: "ScoreWriter.resolveAlerts")
+
+    static let insertAlerts = PostgresQuery("""
+        INSERT INTO alerts (customer_id, kind, dedup_key, business_date, first_business_date, cooldown_until, payload)
+        SELECT customer_id, kind, dedup_key, $1::date, $1::date, $1::date + 7, payload
+        FROM tg_alert_stage WHERE action = 'new' ORDER BY dedup_key
+        RETURNING id
+        """, name: "ScoreWriter.insertAlerts")
+
+    /// Writes `scores` (all of one business date and policy) inside the session's current transaction.
+    public func write(_ session: PostgresSession, scores: [CustomerScore], businessDate: CalendarDate,
+                      policy: ScoringPolicy) throws -> Outcome {
+        precondition(session.isInTransaction, "ScoreWriter.write runs inside the caller's transaction")
+        var outcome = Outcome()
+        guard !scores.isEmpty else { return outcome }
+        let bd = PostgresDate(year: businessDate.year, month: businessDate.month, day: businessDate.day)
+        let ids = scores.map(\.customerId)
+        try session.executeScript(unsafeSQL: Self.createStages, name: "ScoreWriter.createStages")
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_score_stage FROM STDIN", name: "ScoreWriter.copyScores")) { w in
+            var line = ""
+            line.reserveCapacity(4096)
+            for score in scores {
+                line.removeAll(keepingCapacity: true)
+                try Self.appendScoreLine(score, policy: policy, encoder: encoder, to: &line)
+                w.write(line)
+            }
+        }
+        outcome.scores = try session.execute(Self.insertScores)
+
+        try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_history_stage FROM STDIN", name: "ScoreWriter.copyHistory")) { w in
+            var line = ""
+            for score in scores where !score.assessment.isProvisional {
+                for change in score.assessment.history {
+                    line.removeAll(keepingCapacity: true)
+                    CopyText.field(score.customerId, &line)
+                    CopyText.field(change.effectiveOn.description, &line)
+                    CopyText.field(change.from?.code, &line)
+                    CopyText.field(change.to.code, &line)
+                    CopyText.field(change.kind.rawValue, &line)
+                    CopyText.field(change.decidingMonth.first.description, &line)
+                    CopyText.field(String(change.floor.value), &line)
+                    CopyText.field(change.reason, &line)
+                    CopyText.field(policy.version, &line, last: true)
+                    w.write(line)
+                }
+            }
+        }
+        try session.execute(Self.deleteStaleHistory.binding(ids))
+        try session.execute(Self.upsertHistory)
+
+        // Alerts: decide in Swift from the chunk's current alerts, apply set-based.
+        var current: [String: (id: Int64, open: Bool)] = [:]
+        for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd)) {
+            current[try row.decode(String.self, at: 2)] = (try row.decode(Int64.self, at: 0),
+                                                            try row.decode(String.self, at: 3) == "open")
+        }
+        var seen = Set<String>()
+        var actions = 0
+        try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_alert_stage FROM STDIN", name: "ScoreWriter.copyAlerts")) { w in
+            var line = ""
+            func stage(_ action: String, _ id: Int64?, _ customer: String, _ kind: String, _ key: String, _ payload: String?) {
+                line.removeAll(keepingCapacity: true)
+                CopyText.field(action, &line)
+                CopyText.field(id.map { String($0) }, &line)
+                CopyText.field(customer, &line)
+                CopyText.field(kind, &line)
+                CopyText.field(key, &line)
+                CopyText.field(payload, &line, last: true)
+                w.write(line)
+                actions += 1
+            }
+            for score in scores {
+                for condition in score.alertConditions {
+                    seen.insert(condition.dedupKey)
+                    let payload = String(decoding: try encoder.encode(condition.payload), as: UTF8.self)
+                    if let existing = current[condition.dedupKey] {
+                        if !existing.open { outcome.reopened += 1 }
+                        stage(existing.open ? "confirm" : "reopen", existing.id, score.customerId, condition.kind,
+                              condition.dedupKey, payload)
+                    } else {
+                        stage("new", nil, score.customerId, condition.kind, condition.dedupKey, payload)
+                    }
+                }
+            }
+            for (key, existing) in current where existing.open && !seen.contains(key) {
+                stage("resolve", existing.id, "", "", key, nil)
+            }
+        }
+        if actions > 0 {
+            try session.execute(Self.refreshAlerts.binding(bd))
+            outcome.resolved = try session.execute(Self.resolveAlerts.binding(bd))
+            for row in try session.query(Self.insertAlerts.binding(bd)) { outcome.newAlerts.append(try row.decode(Int64.self, at: 0)) }
+            if !outcome.newAlerts.isEmpty {
+                let jobs = try outcome.newAlerts.map { id in
+                    try NewJob(queue: Self.notifierQueue, kind: Self.notifyKind, args: ["alert_id": id],
+                               uniqueKey: "alert:\(id)")
+                }
+                try JobEnqueuer.enqueue(session, jobs)
+            }
+        }
+        return outcome
+    }
+
+    static func appendScoreLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder, to line: inout String) throws {
+        let a = score.assessment
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        CopyText.field(score.customerId, &line)
+        CopyText.field(a.businessDate.description, &line)
+        CopyText.field(a.policyVersion, &line)
+        CopyText.field(score.catalogVersion, &line)
+        CopyText.field(a.tier.code, &line)
+        CopyText.field(a.isProvisional ? "t" : "f", &line)
+        CopyText.field(a.firstBalanceDate?.description, &line)
+        CopyText.field(String(a.aum.value), &line)
+        CopyText.field(String(a.monthToDate.sum), &line)
+        CopyText.field(String(a.monthToDate.days), &line)
+        for month in a.lastThreeMonths {
+            CopyText.field(month.month.first.description, &line)
+            CopyText.field(String(month.sum), &line)
+            CopyText.field(String(month.days), &line)
+            CopyText.field(month.isBeforeFirstBalance ? "t" : "f", &line)
+        }
+        CopyText.field(String(a.watchMonths), &line)
+        let w = a.warning
+        CopyText.field(w?.date.description, &line)
+        CopyText.field(w?.fromTier.code, &line)
+        CopyText.field(w?.toTier.code, &line)
+        CopyText.field(w?.gap.map { String($0.value) }, &line)
+        CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &line)
+        CopyText.field(try w.map(json), &line)
+        CopyText.field(try json(score.signals), &line)
+        CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &line)
+        CopyText.field(try json(score.value), &line)
+        CopyText.field(String(score.value.contribution.total.value), &line)
+        CopyText.field("\(score.value.retention.probability)", &line)
+        CopyText.field(try json(score.nextBestAction.recommendations), &line)
+        CopyText.field(try json(score.nextBestAction.suitability), &line, last: true)
+    }
+}
+
+/// COPY text format: fields separated by a tab, rows ended by a newline, `\N` for NULL, and
+/// backslash, tab, newline and carriage return escaped.
+enum CopyText {
+    static func field(_ value: String?, _ line: inout String, last: Bool = false) {
+        if let value {
+            if value.utf8.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                for scalar in value.unicodeScalars {
+                    switch scalar {
+                    case "\\": line += "\\\\"
+                    case "\t": line += "\\t"
+                    case "\n": line += "\\n"
+                    case "\r": line += "\\r"
+                    default: line.unicodeScalars.append(scalar)
+                    }
+                }
+            } else {
+                line += value
+            }
+        } else {
+            line += "\\N"
+        }
+        line += last ? "\n" : "\t"
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Postgres
+import ServiceKit
+import TierGuardModel
+
+/// Everything the model reads about one customer on one business date.
+public struct CustomerInput: Sendable, Hashable {
+    public var customer: Customer
+    public var accounts: [Account]
+    /// Up to BD, grouped by account, each account's in as_of order.
+    public var balances: [Balance]
+    /// Booked (Shanghai day) in BD−364 … BD.
+    public var transactions: [Transaction]
+    public var feedback: FeedbackSummary
+    public var consent: ConsentState
+
+    public init(customer: Customer, accounts: [Account], balances: [Balance], transactions: [Transaction],
+                feedback: FeedbackSummary = .none, consent: ConsentState = .none) {
+        self.customer = customer; self.accounts = accounts; self.balances = balances
+        self.transactions = transactions; self.feedback = feedback; self.consent = consent
+    }
+}
+
+/// Loads a chunk of customers from the archive with a few set-based statements (one each for
+/// customers, accounts, balances, transactions and feedback), whatever the chunk's size.
+///
+/// Feedback (issue 8) is read defensively: the feedback service owns `feedback_surveys`
+/// (customer_id, kind 'csat'/'nps', score, answered_at) and `complaints` (customer_id, and
+/// closed_at or state). When a table or one of those columns is missing, that part of the summary
+/// is empty — the `dissatisfied` signal cannot fire from data that does not exist yet — and the
+/// probe says so once in the log. Recorded consent (marketing refusal, automated-profiling
+/// refusal) is read the same way from `customer_preferences` (customer_id, marketing_refused,
+/// automated_profiling_refused) when present.
+public final class ArchiveLoader {
+    struct FeedbackSources {
+        var surveys = false
+        var complaintsClosedAt = false
+        var complaintsState = false
+        var preferences = false
+    }
+
+    private var sources: FeedbackSources?
+
+    public init() {}
+
+    public func load(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate,
+                     logger: Logger? = nil) throws -> [CustomerInput] {
+        guard !customerIds.isEmpty else { return [] }
+        let bd = PostgresDate(year: businessDate.year, month: businessDate.month, day: businessDate.day)
+        var customers: [String: Customer] = [:]
+        customers.reserveCapacity(customerIds.count)
+        for row in try session.query(ScoringSQL.customers.binding(customerIds)) {
+            let id: String = try row.decode(at: 0)
+            let riskText: String = try row.decode(at: 3)
+            let customer = Customer(
+                customerId: id, name: try row.decode(at: 1),
+                idType: IdType(rawValue: try row.decode(String.self, at: 2)) ?? .other, idNumber: "",
+                riskLevel: RiskLevel(code: riskText) ?? .c1,
+                riskAssessedOn: CalendarDate(dayNumber: try row.decode(Int.self, at: 4)),
+                annualIncome: try row.decode(Int64?.self, at: 5).map { Fen($0) },
+                rmId: try row.decode(at: 6), branchId: try row.decode(at: 7),
+                openedOn: CalendarDate(dayNumber: try row.decode(Int.self, at: 8)),
+                status: CustomerStatus(rawValue: try row.decode(String.self, at: 9)) ?? .active,
+                marketingOptOut: try row.decode(Bool.self, at: 10))
+            customers[id] = customer
+        }
+        var accounts: [String: [Account]] = [:]
+        for row in try session.query(ScoringSQL.accounts.binding(customerIds)) {
+            let customerId: String = try row.decode(at: 0)
+            let productText: String = try row.decode(at: 2)
+            guard let product = Product(rawValue: productText) else { continue }
+            let account = Account(
+                accountId: try row.decode(at: 1), customerId: customerId, product: product,
+                productCode: try row.decode(String?.self, at: 3), currency: try row.decode(at: 4),
+                openedOn: CalendarDate(dayNumber: try row.decode(Int.self, at: 5)),
+                maturityOn: try row.decode(Int?.self, at: 6).map(CalendarDate.init(dayNumber:)),
+                closedOn: try row.decode(Int?.self, at: 7).map(CalendarDate.init(dayNumber:)))
+            accounts[customerId, default: []].append(account)
+        }
+        var balances: [String: [Balance]] = [:]
+        for row in try session.query(ScoringSQL.balances.binding(customerIds, bd)) {
+            let customerId: String = try row.decode(at: 0)
+            let accountId: String = try row.decode(at: 1)
+            let days: IntegerList = try row.decode(at: 2)
+            let amounts: IntegerList = try row.decode(at: 3)
+            guard days.values.count == amounts.values.count else {
+                throw ScoringError("balances of one account came back with unequal arrays")
+            }
+            var list = balances[customerId, default: []]
+            list.reserveCapacity(list.count + days.values.count)
+            for i in days.values.indices {
+                list.append(Balance(accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])),
+                                    balance: Fen(amounts.values[i])))
+            }
+            balances[customerId] = list
+        }
+        var transactions: [String: [Transaction]] = [:]
+        for row in try session.query(ScoringSQL.transactions.binding(customerIds, bd)) {
+            let customerId: String = try row.decode(at: 0)
+            guard let category = TransactionCategory(rawValue: try row.decode(String.self, at: 6)) else { continue }
+            let channel = Channel(rawValue: try row.decode(String.self, at: 7)) ?? .online
+            let txn = Transaction(
+                txnId: try row.decode(at: 1), accountId: try row.decode(at: 2),
+                bookedAtEpochSeconds: try row.decode(at: 3), bookedAtNanos: Int32(try row.decode(Int64.self, at: 4)),
+                amount: Fen(try row.decode(Int64.self, at: 5)), category: category, channel: channel,
+                counterpartyBank: try row.decode(String?.self, at: 8))
+            transactions[customerId, default: []].append(txn)
+        }
+        // Same order whatever the plan: by txn id (the rules do not depend on it, the figures' text might).
+        for key in transactions.keys { transactions[key]!.sort { $0.txnId < $1.txnId } }
+
+        let (feedback, consent) = try loadFeedback(session, customerIds: customerIds, businessDate: businessDate,
+                                                   logger: logger)
+        var inputs: [CustomerInput] = []
+        inputs.reserveCapacity(customerIds.count)
+        for id in customerIds {
+            guard let customer = customers[id] else { continue }
+            inputs.append(CustomerInput(
+                customer: customer, accounts: accounts[id] ?? [], balances: balances[id] ?? [],
+                transactions: transactions[id] ?? [], feedback: feedback[id] ?? .none, consent: consent[id] ?? .none))
+        }
+        return inputs
+    }
+
+    private func probe(_ session: PostgresSession, logger: Logger?) throws -> FeedbackSources {
+        if let sources { return sources }
+        var columns: [String: Set<String>] = [:]
+        let rows = try session.query(PostgresQuery("""
+            SELECT table_name::text, column_name::text FROM information_schema.columns
+            WHERE table_schema = current_schema()
+              AND table_name IN ('feedback_surveys', 'complaints', 'customer_preferences')
+            """, name: "ArchiveLoader.probeFeedback"))
+        for row in rows { columns[try row.decode(String.self, at: 0), default: []].insert(try row.decode(String.self, at: 1)) }
+        var found = FeedbackSources()
+        found.surveys = ["customer_id", "kind", "score", "answered_at"].allSatisfy { columns["feedback_surveys"]?.contains($0) ?? false }
+        let complaints = columns["complaints"] ?? []
+        found.complaintsClosedAt = complaints.contains("customer_id") && complaints.contains("closed_at")
+        found.complaintsState = complaints.contains("customer_id") && complaints.contains("state") && !found.complaintsClosedAt
+        found.preferences = ["customer_id", "marketing_refused", "automated_profiling_refused"]
+            .allSatisfy { columns["customer_preferences"]?.contains($0) ?? false }
+        if !found.surveys || !(found.complaintsClosedAt || found.complaintsState) {
+            logger?.notice("feedback tables not (all) present: dissatisfied reads only what exists",
+                           metadata: ["surveys": "\(found.surveys)", "complaints": "\(found.complaintsClosedAt || found.complaintsState)"])
+        }
+        sources = found
+        return found
+    }
+
+    private func loadFeedback(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate,
+                              logger: Logger?) throws -> ([String: FeedbackSummary], [String: ConsentState]) {
+        let found = try probe(session, logger: logger)
+        var summaries: [String: FeedbackSummary] = [:]
+        var consents: [String: ConsentState] = [:]
+        let bd = PostgresDate(year: businessDate.year, month: businessDate.month, day: businessDate.day)
+        if found.surveys {
+            // answered_at's Shanghai day in BD−29 … BD (the policy's 30-day window is applied again by the model).
+            let rows = try session.query(PostgresQuery("""
+                SELECT customer_id, kind::text, score::bigint, ((answered_at AT TIME ZONE 'Asia/Shanghai')::date - DATE '1970-01-01')
+                FROM feedback_surveys
+                WHERE customer_id = ANY($1::text[]) AND (answered_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN $2::date - 365 AND $2::date
+                """, name: "ArchiveLoader.surveys").binding(customerIds, bd))
+            var answers: [String: [FeedbackSummary.SurveyAnswer]] = [:]
+            for row in rows {
+                guard let kind = FeedbackSummary.SurveyAnswer.Kind(rawValue: try row.decode(String.self, at: 1)) else { continue }
+                answers[try row.decode(String.self, at: 0), default: []].append(FeedbackSummary.SurveyAnswer(
+                    kind: kind, score: try row.decode(Int.self, at: 2), answeredOn: CalendarDate(dayNumber: try row.decode(Int.self, at: 3))))
+            }
+            for (id, list) in answers { summaries[id] = FeedbackSummary(surveys: list, openComplaints: 0, businessDate: businessDate, windowDays: 30) }
+        }
+        if found.complaintsClosedAt || found.complaintsState {
+            let query = found.complaintsClosedAt
+                ? PostgresQuery("SELECT customer_id, count(*) FROM complaints WHERE customer_id = ANY($1::text[]) AND closed_at IS NULL GROUP BY customer_id",
+                                name: "ArchiveLoader.openComplaintsClosedAt")
+                : PostgresQuery("SELECT customer_id, count(*) FROM complaints WHERE customer_id = ANY($1::text[]) AND state::text <> 'closed' GROUP BY customer_id",
+                                name: "ArchiveLoader.openComplaintsState")
+            for row in try session.query(query.binding(customerIds)) {
+                let id: String = try row.decode(at: 0)
+                summaries[id, default: .none].openComplaints = try row.decode(Int.self, at: 1)
+            }
+        }
+        if found.preferences {
+            for row in try session.query(PostgresQuery("""
+                SELECT customer_id, coalesce(marketing_refused, false), coalesce(automated_profiling_refused, false)
+                FROM customer_preferences WHERE customer_id = ANY($1::text[])
+                """, name: "ArchiveLoader.preferences").binding(customerIds)) {
+                consents[try row.decode(String.self, at: 0)] = ConsentState(
+                    marketingRefused: try row.decode(Bool.self, at: 1), automatedProfilingRefused: try row.decode(Bool.self, at: 2))
+            }
+        }
+        return (summaries, consents)
+    }
+}
+
+/// A `bigint[]` / `integer[]` column parsed straight from libpq's text bytes (`{1,-2,3}`): the
+/// whole-book path reads millions of balances, and the generic array decoder builds a String per
+/// element. NULL elements are refused.
+public struct IntegerList: PostgresDecodable {
+    public var values: [Int64]
+
+    public init?(postgresCell cell: PostgresCell) {
+        let b = cell.bytes
+        guard b.count >= 2, b[0] == UInt8(ascii: "{"), b[b.count - 1] == UInt8(ascii: "}") else { return nil }
+        var values: [Int64] = []
+        values.reserveCapacity(b.count / 4)
+        var i = 1
+        let end = b.count - 1
+        if i == end { self.values = []; return }
+        while i < end {
+            var negative = false
+            if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            var value: Int64 = 0
+            var digits = 0
+            while i < end, b[i] >= 48, b[i] <= 57 {
+                value = value &* 10 &+ Int64(b[i] - 48)
+                i += 1
+                digits += 1
+            }
+            guard digits > 0, digits <= 18 else { return nil }
+            values.append(negative ? -value : value)
+            if i < end {
+                guard b[i] == UInt8(ascii: ",") else { return nil }
+                i += 1
+            }
+        }
+        self.values = values
+    }
+}

@@ -1,0 +1,68 @@
+import Postgres
+
+/// The scorer's named statements; each name is reused for the prepared statement and in errors.
+///
+/// Loads are set-based over a chunk of customer ids (`$1::text[]`), so the per-customer path
+/// (a chunk of one) and the whole-book path (chunks of 1,000) run the very same SQL. Dates travel
+/// as day numbers since 1970-01-01 (`CalendarDate.dayNumber`) to avoid parsing date text per row.
+public enum ScoringSQL {
+    public static let businessDate = PostgresQuery(
+        "SELECT tierguard_business_date() - DATE '1970-01-01'", name: "ScoringSQL.businessDate")
+
+    public static let deactivateOtherPolicies = PostgresQuery(
+        "UPDATE scoring_policies SET active = false WHERE active AND version <> $1",
+        name: "ScoringSQL.deactivateOtherPolicies")
+
+    public static let upsertPolicy = PostgresQuery("""
+        INSERT INTO scoring_policies (version, policy, active) VALUES ($1, $2::jsonb, true)
+        ON CONFLICT (version) DO UPDATE SET active = true, last_used = now(), policy = excluded.policy
+        """, name: "ScoringSQL.upsertPolicy")
+
+    /// Serialises scorings of the same customer (a job and a whole-book chunk): sorted, so two
+    /// chunks never deadlock.
+    public static let lockCustomers = PostgresQuery("""
+        SELECT pg_advisory_xact_lock(8243, hashtext(id))::text FROM (SELECT DISTINCT id FROM unnest($1::text[]) id ORDER BY id) t
+        """, name: "ScoringSQL.lockCustomers")
+
+    /// The next chunk of customer ids after `$1` (keyset), at most `$2`.
+    public static let customerIdsAfter = PostgresQuery(
+        "SELECT customer_id FROM customers WHERE customer_id > $1 ORDER BY customer_id LIMIT $2",
+        name: "ScoringSQL.customerIdsAfter")
+
+    public static let customers = PostgresQuery("""
+        SELECT customer_id, name, id_type, risk_level, risk_assessed_on - DATE '1970-01-01',
+               annual_income_fen, rm_id, branch_id, opened_on - DATE '1970-01-01', status, marketing_opt_out
+        FROM customers WHERE customer_id = ANY($1::text[])
+        """, name: "ScoringSQL.customers")
+
+    public static let accounts = PostgresQuery("""
+        SELECT customer_id, account_id, product, product_code, currency, opened_on - DATE '1970-01-01',
+               maturity_on - DATE '1970-01-01', closed_on - DATE '1970-01-01'
+        FROM accounts WHERE customer_id = ANY($1::text[]) ORDER BY customer_id, account_id
+        """, name: "ScoringSQL.accounts")
+
+    /// One row per account: its balances up to BD as two parallel arrays, in as_of order.
+    public static let balances = PostgresQuery("""
+        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01' ORDER BY as_of),
+               array_agg(balance_fen ORDER BY as_of)
+        FROM balances WHERE customer_id = ANY($1::text[]) AND as_of <= $2::date
+        GROUP BY customer_id, account_id
+        """, name: "ScoringSQL.balances")
+
+    /// Transactions booked (Shanghai day) in BD−364 … BD: the longest window any rule reads is the
+    /// 365 days of fee income; later ones are ignored by every rule.
+    public static let transactions = PostgresQuery("""
+        SELECT customer_id, txn_id, account_id, floor(extract(epoch FROM booked_at))::bigint,
+               (extract(microseconds FROM booked_at)::bigint % 1000000) * 1000,
+               amount_fen, category, channel, counterparty_bank
+        FROM transactions
+        WHERE customer_id = ANY($1::text[]) AND booked_on BETWEEN $2::date - 364 AND $2::date
+        """, name: "ScoringSQL.transactions")
+
+    /// Open alerts of a chunk, and resolved ones still inside their cooldown on BD, newest per key.
+    public static let currentAlerts = PostgresQuery("""
+        SELECT DISTINCT ON (dedup_key) id, customer_id, dedup_key, state
+        FROM alerts WHERE customer_id = ANY($1::text[]) AND (state = 'open' OR cooldown_until >= $2::date)
+        ORDER BY dedup_key, id DESC
+        """, name: "ScoringSQL.currentAlerts")
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Postgres
+import ServiceKit
+import TestSupport
+import Testing
+import TierGuardModel
+import TierGuardStore
+
+/// Golden end-to-end cases: archive rows inserted by hand, figures worked out by hand below.
+@Suite struct ScorerGoldenTests {
+    static let logger = Logger(service: "scorer-tests", threshold: .warning)
+
+    /// Platinum from December 2024 (600,000 yuan), 450,000 yuan from 1 January, 300,000.01 yuan on
+    /// BD 2025-03-02. Dec, Jan, Feb complete; Jan and Feb below 500,000 (watch 2); March decides
+    /// on 2025-04-01 (≤ BD + 45 = 2025-04-16) with Jan, Feb, Mar all below → 金卡.
+    func seedDowngrade(_ f: ScorerFixture) throws {
+        try f.customer("C1", opened: "2024-11-01")
+        try f.account("A1", customer: "C1")
+        try f.balance("A1", customer: "C1", "2024-12-01", 60_000_000)
+        try f.balance("A1", customer: "C1", "2025-01-01", 45_000_000)
+        try f.balance("A1", customer: "C1", "2025-03-02", 30_000_001)
+        // A customer-initiated transaction on BD−1 keeps `inactive` quiet.
+        try f.transaction("T1", account: "A1", customer: "C1", "2025-03-01T10:00:00+08:00", 100, category: "deposit")
+    }
+
+    @Test func downgradeWarningDateAndGapToTheFen() throws {
+        let (db, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        let score = try #require(try scorer.score(session, customerId: "C1"))
+        let a = score.assessment
+        #expect(a.businessDate == CalendarDate("2025-03-02")!)
+        #expect(a.tier == .platinum && !a.isProvisional)
+        #expect(a.watchMonths == 2)
+        // Month-to-date: 1 March carries 45,000,000, 2 March is 30,000,001.
+        let mtd: Int64 = 45_000_000 + 30_000_001
+        #expect(a.monthToDate.sum == mtd && a.monthToDate.days == 2)
+        let w = try #require(a.warning)
+        #expect(w.date == CalendarDate("2025-04-01")! && w.fromTier == .platinum && w.toTier == .gold)
+        // Gap: March has 29 projected days; ⌈(floor × 31 − known) / 29⌉ − AUM(BD).
+        let floor: Int64 = 50_000_000
+        let needed = (floor * 31 - mtd + 28) / 29  // ceiling of a positive quotient
+        #expect(needed == 50_862_069)
+        #expect(w.gap == Fen(needed - 30_000_001))
+        #expect(w.gap == Fen(20_862_068))
+        // Extra daily average: ⌈(floor × 31 − (known + 29 × AUM)) / 31⌉.
+        let projected = mtd + 29 * 30_000_001
+        #expect(w.extraDailyAverageNeeded == Fen((floor * 31 - projected + 30) / 31))
+        #expect(w.extraDailyAverageNeeded == Fen(19_516_129))
+
+        // Persisted: the score row, the history, and the view.
+        let row = try session.query(PostgresQuery("""
+            SELECT warning_date::text, warning_to_tier, warning_gap_fen, warning_extra_daily_fen, tier, watch_months,
+                   mtd_sum_fen, policy_version FROM customer_scores WHERE customer_id = 'C1'
+            """))
+        #expect(row.count == 1)
+        #expect(try row[0].decode(String.self, at: 0) == "2025-04-01")
+        #expect(try row[0].decode(String.self, at: 1) == "gold")
+        #expect(try row[0].decode(Int64.self, at: 2) == 20_862_068)
+        #expect(try row[0].decode(Int64.self, at: 3) == 19_516_129)
+        #expect(try row[0].decode(String.self, at: 4) == "platinum")
+        #expect(try row[0].decode(Int.self, at: 5) == 2)
+        #expect(try row[0].decode(Int64.self, at: 6) == mtd)
+        #expect(try row[0].decode(String.self, at: 7) == ScoringPolicy.builtIn.version)
+        let history = try session.query(PostgresQuery(
+            "SELECT effective_on::text, to_tier, kind FROM customer_tier_history WHERE customer_id = 'C1' ORDER BY effective_on"))
+        #expect(history.count == 1)
+        #expect(try history[0].decode(String.self, at: 0) == "2025-01-01")
+        #expect(try history[0].decode(String.self, at: 1) == "platinum")
+        #expect(try history[0].decode(String.self, at: 2) == "initial")
+        let view = try session.query(PostgresQuery("""
+            SELECT tier, downgrade_date::text, downgrade_to_tier, gap_fen, mtd_avg_fen, m3_month, m3_avg_fen, m2_avg_fen, m1_avg_fen
+            FROM customer_status WHERE customer_id = 'C1'
+            """))
+        #expect(view.count == 1)
+        #expect(try view[0].decode(String.self, at: 0) == "platinum")
+        #expect(try view[0].decode(String.self, at: 1) == "2025-04-01")
+        #expect(try view[0].decode(String.self, at: 2) == "gold")
+        #expect(try view[0].decode(Int64.self, at: 3) == 20_862_068)
+        #expect(try view[0].decode(Int64.self, at: 4) == mtd / 2)
+        #expect(try view[0].decode(String.self, at: 5) == "2024-12")
+        #expect(try view[0].decode(Int64.self, at: 6) == 60_000_000)
+        #expect(try view[0].decode(Int64.self, at: 7) == 45_000_000)
+        #expect(try view[0].decode(Int64.self, at: 8) == 45_000_000)
+        _ = db
+    }
+
+    /// 月日均 over a month boundary with carry-forward, a negative balance, an account closed
+    /// mid-month and a loan that only sets the first month; checked through customer_status.
+    @Test func monthlyAveragesThroughTheStatusView() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try f.customer("C2")
+        try f.account("A", customer: "C2")
+        try f.account("B", customer: "C2", product: "time_deposit", closed: "2025-02-05")
+        try f.account("L", customer: "C2", product: "loan")
+        try f.balance("L", customer: "C2", "2024-12-20", 5_000_000)   // first balance: months start in Dec 2024
+        try f.balance("A", customer: "C2", "2025-01-15", 1_000_000)
+        try f.balance("A", customer: "C2", "2025-02-10", -500)        // counts 0
+        try f.balance("A", customer: "C2", "2025-03-02", 100_000)     // BD
+        try f.balance("B", customer: "C2", "2025-01-01", 2_000_000)   // 0 from 2025-02-05
+        try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C2")
+        // Dec 2024: 0. Jan: A 17 days (15th–31st) × 1,000,000 + B 31 × 2,000,000 = 79,000,000.
+        // Feb: A 9 days (1st–9th) × 1,000,000 + B 4 days × 2,000,000 = 17,000,000 over 28 days.
+        // March 1st–2nd: A −500 → 0, then 100,000: 100,000 over 2 days.
+        let jan: Int64 = 17 * 1_000_000 + 31 * 2_000_000
+        let feb: Int64 = 9 * 1_000_000 + 4 * 2_000_000
+        let rows = try session.query(PostgresQuery("""
+            SELECT m3_month, m3_avg_fen, m2_month, m2_avg_fen, m1_month, m1_avg_fen, mtd_avg_fen, tier, aum_fen
+            FROM customer_status WHERE customer_id = 'C2'
+            """))
+        #expect(try rows[0].decode(String.self, at: 0) == "2024-12")
+        #expect(try rows[0].decode(Int64.self, at: 1) == 0)
+        #expect(try rows[0].decode(String.self, at: 2) == "2025-01")
+        #expect(try rows[0].decode(Int64.self, at: 3) == jan / 31)
+        #expect(try rows[0].decode(String.self, at: 4) == "2025-02")
+        #expect(try rows[0].decode(Int64.self, at: 5) == feb / 28)
+        #expect(try rows[0].decode(Int64.self, at: 6) == 50_000)
+        #expect(try rows[0].decode(String.self, at: 7) == "standard")
+        #expect(try rows[0].decode(Int64.self, at: 8) == 100_000)
+        let sums = try session.query(PostgresQuery(
+            "SELECT m2_sum_fen, m1_sum_fen, m3_before_first FROM customer_scores WHERE customer_id = 'C2'"))
+        #expect(try sums[0].decode(Int64.self, at: 0) == 79_000_000)
+        #expect(try sums[0].decode(Int64.self, at: 1) == 17_000_000)
+        #expect(try sums[0].decode(Bool.self, at: 2) == false)
+    }
+
+    /// Each alert opens once with one notification job; a rescore on the same data raises
+    /// nothing; a resolved condition closes; one that comes back inside the cooldown reopens
+    /// silently.
+    @Test func alertsOpenOnceResolveAndRespectTheCooldown() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        try scorer.score(session, customerId: "C1")
+        // AUM(BD) 30,000,001 ≤ 70% of the week's high 45,000,000 (≥ 50,000 yuan): sudden_drop.
+        let open = try session.query(PostgresQuery("SELECT id, kind FROM alerts WHERE state = 'open' ORDER BY kind"))
+        #expect(open.count == 2)
+        #expect(try open[0].decode(String.self, at: 1) == "downgrade_risk")
+        #expect(try open[1].decode(String.self, at: 1) == "sudden_drop")
+        let ids = try open.map { try $0.decode(Int64.self, at: 0) }
+        for id in ids {
+            #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE queue = 'notifier' AND kind = 'notify_alert' AND unique_key = $1 AND (args->>'alert_id')::bigint = $2",
+                                "alert:\(id)", id) == 1)
+        }
+        // Same data again: nothing new.
+        try scorer.score(session, customerId: "C1")
+        #expect(try f.count("SELECT count(*) FROM alerts") == 2)
+        #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'") == 2)
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 2)
+
+        // BD 2025-03-03 at 600,000 yuan: no drop, March reaches the floor: both resolve.
+        try f.balance("A1", customer: "C1", "2025-03-03", 60_000_000)
+        try scorer.score(session, customerId: "C1")
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE state = 'resolved' AND resolved_business_date = '2025-03-03'") == 2)
+
+        // BD 2025-03-04 back to 300,000.01 yuan: both conditions return, inside the cooldown
+        // (last held on 2025-03-02, + 7 days = 2025-03-09): the same alerts reopen, no new job.
+        try f.balance("A1", customer: "C1", "2025-03-04", 30_000_001)
+        try scorer.score(session, customerId: "C1")
+        #expect(try f.count("SELECT count(*) FROM alerts") == 2)
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE state = 'open'") == 2)
+        #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'") == 2)
+    }
+
+    /// A new alert and its notification job commit together or not at all.
+    @Test func notificationJobIsInTheAlertsTransaction() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try session.withTransaction { s in
+                try scorer.score(s, customerId: "C1")
+                #expect(try ScorerFixture(session: s).count("SELECT count(*) FROM alerts") == 2)
+                #expect(try ScorerFixture(session: s).count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'") == 2)
+                throw Abort()
+            }
+        }
+        #expect(try f.count("SELECT count(*) FROM alerts") == 0)
+        #expect(try f.count("SELECT count(*) FROM tg_jobs") == 0)
+    }
+}
