@@ -1,3 +1,4 @@
+import Foundation
 import TierGuardModel
 
 /// One customer's scoring on one business date: the model's outputs, nothing added.
@@ -31,8 +32,15 @@ public struct CustomerScore: Sendable, Hashable {
             SignalInput(businessDate: businessDate, dailyAUM: dailyAUM, holdings: holdings, transactions: input.transactions,
                         customer: input.customer, tier: assessment.tier, feedback: input.feedback),
             policy: policy)
-        let value = ValueModel.evaluate(holdings: holdings, transactions: input.transactions, signals: signals,
+        var value = ValueModel.evaluate(holdings: holdings, transactions: input.transactions, signals: signals,
                                         downgradeWarning: assessment.warning != nil, businessDate: businessDate, policy: policy)
+        // Determinism: `RetentionModel.linearScore` adds the coefficients in `Set` order, which
+        // differs between Set instances, so z could differ in its last bit between two runs on the
+        // same data (seen: −1.8 vs −1.8000000000000003). Same formula, summed in sorted code order.
+        let model = policy.retention
+        let z = value.retention.codes.sorted().reduce(model.intercept) { $0 + (model.coefficients[$1] ?? 0) }
+        value.retention.linearScore = z
+        value.retention.probability = 1 / (1 + exp(-z))
         let nba = NextBestAction.recommend(
             customer: input.customer, tier: assessment.tier, holdings: holdings, signals: signals,
             downgrade: assessment.warning.map(DowngradeOutlook.init), feedback: input.feedback, consent: input.consent,

@@ -1,0 +1,105 @@
+import Foundation
+import Postgres
+import ServiceKit
+import TestSupport
+import Testing
+import TierGuardModel
+import TierGuardStore
+
+/// The per-customer path (one `score_customer` job per customer) and the whole-book path
+/// (`BookScorer`, chunks) write identical scores, history and alerts for the same archive.
+@Suite struct ScorerPathsTests {
+    /// A small seeded book: 1–3 accounts per customer over ~100 days with jumps, negative
+    /// balances, a closure, maturities, and transactions (transfers to other banks, card spend,
+    /// fees), so every rule has something to say for some customer.
+    static func seed(_ f: ScorerFixture, customers: Int) throws {
+        var rng = SplitMix(seed: 20_260_301)
+        let start = CalendarDate("2025-01-01")!
+        let products = ["demand_deposit", "time_deposit", "wealth", "fund", "credit_card"]
+        for c in 0..<customers {
+            let id = String(format: "K%03d", c)
+            try f.customer(id, risk: "C\(1 + Int(rng.next() % 5))", assessed: rng.next() % 4 == 0 ? "2023-06-01" : "2025-01-10",
+                           income: rng.next() % 3 == 0 ? nil : Int64(rng.next() % 50_000_000),
+                           opened: "2024-06-01", optOut: rng.next() % 7 == 0)
+            let accounts = 1 + Int(rng.next() % 3)
+            for a in 0..<accounts {
+                let account = "\(id)-A\(a)"
+                let product = products[Int(rng.next() % UInt64(products.count))]
+                let maturity = product == "time_deposit" || product == "wealth" ? "2025-04-\(10 + Int(rng.next() % 15))" : nil
+                let closed = rng.next() % 9 == 0 ? "2025-03-1\(Int(rng.next() % 9))" : nil
+                try f.account(account, customer: id, product: product, maturity: maturity, closed: closed)
+                var level = Int64(rng.next() % 800_000_000)
+                var day = Int(rng.next() % 20)
+                while day < 100 {
+                    if rng.next() % 10 == 0 { level = Int64(rng.next() % 900_000_000) - 50_000_000 }
+                    if rng.next() % 6 == 0 { level = level * 6 / 10 }
+                    try f.balance(account, customer: id, start.adding(days: day).description, level)
+                    day += 1 + Int(rng.next() % 4)
+                }
+                for t in 0..<Int(rng.next() % 6) {
+                    let categories = ["transfer_out", "card_spend", "fee", "deposit", "interest"]
+                    let category = categories[Int(rng.next() % 5)]
+                    let when = start.adding(days: 60 + Int(rng.next() % 40))
+                    try f.transaction("\(account)-T\(t)", account: account, customer: id, "\(when)T09:30:00+08:00",
+                                      -Int64(rng.next() % 40_000_000), category: category,
+                                      bank: category == "transfer_out" ? (rng.next() % 2 == 0 ? "ICBC" : "TGBK") : nil)
+                }
+            }
+        }
+    }
+
+    static func snapshot(_ session: PostgresSession) throws -> [String] {
+        var lines: [String] = []
+        for row in try session.query(PostgresQuery(
+            "SELECT (to_jsonb(s) - 'id' - 'scored_at')::text FROM customer_scores s ORDER BY customer_id, id")) {
+            lines.append(try row.decode(String.self, at: 0))
+        }
+        for row in try session.query(PostgresQuery(
+            "SELECT (to_jsonb(h) - 'recorded_at')::text FROM customer_tier_history h ORDER BY customer_id, effective_on")) {
+            lines.append(try row.decode(String.self, at: 0))
+        }
+        for row in try session.query(PostgresQuery("""
+            SELECT (to_jsonb(a) - 'id' - 'first_raised_at' - 'last_raised_at' - 'resolved_at')::text FROM alerts a ORDER BY dedup_key
+            """)) {
+            lines.append(try row.decode(String.self, at: 0))
+        }
+        lines.append("jobs \(try ScorerFixture(session: session).count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'"))")
+        return lines
+    }
+
+    @Test func perCustomerAndWholeBookWriteTheSameRows() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, one) = try ScorerFixture.database()
+        let (_, book) = try ScorerFixture.database()
+        defer { one.close(); book.close() }
+        try Self.seed(ScorerFixture(session: one), customers: 40)
+        try Self.seed(ScorerFixture(session: book), customers: 40)
+
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
+        let ids = try one.query(PostgresQuery("SELECT customer_id FROM customers ORDER BY customer_id")).map { try $0.decode(String.self, at: 0) }
+        for id in ids.reversed() { try scorer.score(one, customerId: id) }
+        let summary = try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 7).run(book)
+        #expect(summary.customers == 40 && summary.chunks == 6)
+
+        let a = try Self.snapshot(one)
+        let b = try Self.snapshot(book)
+        #expect(a.count == b.count)
+        for (x, y) in zip(a, b) where x != y { Issue.record("paths differ:\n\(x)\n\(y)") }
+        // The data made the rules speak: some alerts and tier history exist.
+        #expect(try ScorerFixture(session: book).count("SELECT count(*) FROM alerts") > 5)
+        #expect(try ScorerFixture(session: book).count("SELECT count(DISTINCT kind) FROM alerts") >= 3)
+    }
+}
+
+/// A seeded generator so the book is the same in both databases and every run.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
