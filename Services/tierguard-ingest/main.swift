@@ -1,1 +1,245 @@
-print("not yet")
+#if canImport(Glibc)
+import Glibc
+#endif
+import FeedContract
+import Foundation
+import Postgres
+import ServiceKit
+import TierGuardStore
+
+/// tierguard-ingest: feeds into the customer archive (issue 4). A thin shell over `FeedIngestor`.
+///
+/// - `load FILE…` (`-` = stdin, NDJSON): each file in its own transaction; a progress line on stderr when
+///   stderr is a terminal; exit 0 when every file applied (rejects included), 65 when a file failed as a whole.
+/// - `watch DIR`: polls DIR every second. Completeness rule (the only one): a file is picked up when it
+///   has a feed name (`*.ndjson`, `*.jsonl`, `*.json`, `customers*.csv`, …) and does not start with `.`
+///   and does not end with `.tmp` or `.part`: upstream writes `.name.tmp` (or `name.part`) and renames it
+///   into place, which is atomic within one filesystem. Each file is applied in one transaction and then
+///   moved to `DIR/processed/`; a file unusable as a whole (unreadable, bad CSV header, unknown name) goes
+///   to `DIR/failed/` with `NAME.reason` beside it. Files are taken in name order.
+/// - `serve`: `POST /v1/feed` with an NDJSON body and `Authorization: Bearer TOKEN`. Tokens are configured
+///   as SHA-256 hashes only (`TIERGUARD_INGEST_TOKENS=name:sha256hex,…`, or `_FILE`); several may be
+///   active so they can rotate. No or malformed Authorization → 401; a token matching no hash → 403
+///   (every configured hash is compared in constant time). The answer: batch id, counts, rejects (line and
+///   masked reason, at most 100). Per-token rate limiting is not implemented yet.
+/// Every subcommand migrates at start; `application_name` is `tierguard-ingest`.
+let tokensVariable = ConfigVariable("TIERGUARD_INGEST_TOKENS", default: "",
+                                    "bearer tokens for POST /v1/feed as name:sha256hex, comma-separated", isSecret: true)
+let config = ServiceConfig(service: "tierguard-ingest",
+                           variables: [.databaseURL, .logLevel, .httpHost, .httpPort, tokensVariable])
+let spec = CommandSpec(
+    name: "tierguard-ingest", abstract: "Loads feeds (contract v\(FeedContract.version)) into the customer archive.",
+    subcommands: [
+        CommandSpec(name: "load", abstract: "Apply feed files (- for stdin), each in one transaction.",
+                    options: [.init("format", valueName: "ndjson|customer|account|balance|transaction|relationship_manager",
+                                    help: "format when the file name does not say it (CSV: its record type)")],
+                    positionals: [.init("FILE", help: "feed files; - reads NDJSON from stdin", isVariadic: true)]),
+        CommandSpec(name: "watch", abstract: "Apply complete files dropped into DIR (see --help of the service).",
+                    positionals: [.init("DIR", help: "the drop folder; processed/ and failed/ are made inside")]),
+        CommandSpec(name: "serve", abstract: "HTTP listener with POST /v1/feed (bearer token)."),
+    ],
+    version: "0.1.0", footer: config.helpText)
+
+let arguments: Arguments
+do {
+    switch try Arguments.parse(Array(CommandLine.arguments.dropFirst()), spec: spec) {
+    case .help(let text): print(text); ExitCode.success.exit()
+    case .version(let text): print(text); ExitCode.success.exit()
+    case .run(let parsed): arguments = parsed
+    }
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    ExitCode.usage.exit()
+}
+
+let env = EnvironmentConfig(config: config, environment: ProcessInfo.processInfo.environment)
+let logger: Logger
+let databaseURL: String
+do {
+    logger = Logger(service: config.service, threshold: try env.logLevel())
+    databaseURL = try env.string(ConfigVariable.databaseURL.name)
+} catch {
+    FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
+    ExitCode.configuration.exit()
+}
+let postgres = PostgresConfiguration(databaseURL, applicationName: "tierguard-ingest")
+
+func connectAndMigrate() throws -> PostgresSession {
+    let session = try PostgresSession(configuration: postgres)
+    try TierGuardSchema.migrate(session)
+    return session
+}
+
+func summary(_ r: IngestResult) -> Logger.Metadata {
+    ["batch_id": "\(r.batchId)", "accepted": "\(r.accepted)", "rejected": "\(r.rejected)", "unchanged": "\(r.unchanged)",
+     "pending": "\(r.pending)", "applied_pending": "\(r.appliedPending)", "jobs": "\(r.jobsEnqueued)",
+     "seconds": String(format: "%.3f", r.seconds)]
+}
+
+func explicitFormat(_ name: String?) -> FeedFormat? {
+    guard let name else { return nil }
+    if name == "ndjson" { return .ndjson }
+    return FeedRecordType(rawValue: name).map { .csv($0) }
+}
+
+switch arguments.subcommands.first {
+case "load":
+    do {
+        let session = try connectAndMigrate()
+        defer { session.close() }
+        var failed = false
+        for path in arguments.positionals {
+            var options = IngestOptions()
+            if isatty(2) == 1 {
+                let started = monotonicSeconds()
+                options.progress = { lines in
+                    let rate = Double(lines) / max(monotonicSeconds() - started, 0.001)
+                    FileHandle.standardError.write(Data("\r\(path): \(lines) lines read, \(Int(rate)) lines/s   ".utf8))
+                }
+            }
+            do {
+                let result = try FeedIngestor.ingest(session: session, path: path,
+                                                     format: explicitFormat(arguments.option("format")), options: options)
+                if isatty(2) == 1 { FileHandle.standardError.write(Data("\r".utf8)) }
+                logger.info("feed applied", metadata: summary(result).merging(["file": path]) { a, _ in a })
+                print("\(path): batch \(result.batchId): \(result.accepted) accepted, \(result.rejected) rejected, \(result.unchanged) unchanged, \(result.pending) pending, \(result.appliedPending) earlier pending applied, \(result.jobsEnqueued) scoring jobs, \(String(format: "%.2f", result.seconds)) s")
+                for reject in result.sampleRejects.prefix(20) { print("  \(reject.reason)") }
+                if result.rejected > 20 { print("  … \(result.rejected - 20) more: tierguardctl rejects --batch \(result.batchId)") }
+            } catch let failure as IngestFileFailure {
+                failed = true
+                logger.error("feed failed as a whole", metadata: ["file": path, "reason": failure.message])
+                print("\(path): failed as a whole, nothing applied: \(failure.message)")
+            }
+        }
+        (failed ? ExitCode.dataError : ExitCode.success).exit()
+    } catch {
+        logger.error("load failed", metadata: ["error": "\(error)"])
+        ExitCode.failure.exit()
+    }
+
+case "watch":
+    guard let dir = arguments.positionals.first else { print(spec.usage(path: ["watch"])); ExitCode.usage.exit() }
+    let signals = SignalWatcher()
+    do {
+        let session = try connectAndMigrate()
+        defer { session.close() }
+        let fm = FileManager.default
+        for sub in ["processed", "failed"] { try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true) }
+        logger.info("watching", metadata: ["dir": dir])
+        while !signals.isShutdownRequested {
+            let names = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted().filter { name in
+                !name.hasPrefix(".") && !name.hasSuffix(".tmp") && !name.hasSuffix(".part") && !name.hasSuffix(".reason")
+                    && FeedFormat.inferred(fromFileName: name) != nil
+            }
+            for name in names where !signals.isShutdownRequested {
+                let path = "\(dir)/\(name)"
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                do {
+                    let result = try FeedIngestor.ingest(session: session, path: path, source: .watch)
+                    logger.info("feed applied", metadata: summary(result).merging(["file": name]) { a, _ in a })
+                    try? fm.removeItem(atPath: "\(dir)/processed/\(name)")
+                    try fm.moveItem(atPath: path, toPath: "\(dir)/processed/\(name)")
+                } catch let failure as IngestFileFailure {
+                    logger.error("feed failed as a whole", metadata: ["file": name, "reason": failure.message])
+                    try? fm.removeItem(atPath: "\(dir)/failed/\(name)")
+                    try fm.moveItem(atPath: path, toPath: "\(dir)/failed/\(name)")
+                    try Data((failure.message + "\n").utf8).write(to: URL(fileURLWithPath: "\(dir)/failed/\(name).reason"))
+                }
+            }
+            _ = signals.waitForShutdown(timeout: .seconds(1))
+        }
+        ExitCode.success.exit()
+    } catch {
+        logger.error("watch failed", metadata: ["error": "\(error)"])
+        ExitCode.failure.exit()
+    }
+
+case "serve":
+    let signals = SignalWatcher()
+    /// name → SHA-256 hex (lowercase) of each active token.
+    let tokenHashes: [(String, String)]
+    do {
+        tokenHashes = try env.string(tokensVariable.name).split(separator: ",").map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[1].count == 64, parts[1].allSatisfy(\.isHexDigit) else {
+                throw ConfigError(code: .invalidValue, variable: tokensVariable.name, value: nil, expected: "name:sha256hex,…")
+            }
+            return (parts[0], parts[1].lowercased())
+        }
+        _ = try connectAndMigrate()
+    } catch {
+        logger.error("cannot start", metadata: ["error": "\(error)"])
+        ExitCode.configuration.exit()
+    }
+    let connection = try await PostgresConnection(configuration: postgres)
+    let server: HTTPServer
+    do {
+        server = HTTPServer(configuration: .init(host: try env.string(ConfigVariable.httpHost.name),
+                                                 port: try env.int(ConfigVariable.httpPort.name, in: 0...65535)),
+                            logger: logger)
+    } catch {
+        logger.error("bad configuration", metadata: ["error": "\(error)"]); ExitCode.configuration.exit()
+    }
+    server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokenHashes, connection: connection, logger: logger))
+    do {
+        let port = try server.start()
+        logger.info("listening", metadata: ["port": "\(port)"])
+    } catch {
+        logger.error("cannot listen", metadata: ["error": "\(error)"]); ExitCode.unavailable.exit()
+    }
+    for await _ in signals.signals() { break }
+    server.stop()
+    await connection.close()
+    ExitCode.success.exit()
+
+default:
+    print(spec.usage())
+    ExitCode.usage.exit()
+}
+
+/// `POST /v1/feed`, outside the main actor: the handler runs on the server's tasks and does its
+/// database work on the `PostgresConnection`'s own thread.
+enum FeedRoute {
+    struct Answer: Codable {
+        var batch_id: Int64; var accepted: Int; var rejected: Int; var unchanged: Int; var pending: Int
+        var applied_pending: Int; var jobs_enqueued: Int; var rejects: [IngestRejectSummary]
+    }
+
+    static func json(_ status: Int, _ body: some Encodable) -> HTTPResponse {
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: [UInt8](data))
+    }
+
+    static func handler(tokens: [(String, String)], connection: PostgresConnection, logger: Logger) -> HTTPServer.Handler {
+        let tokens = tokens.map { TokenHash(name: $0.0, hash: $0.1) }
+        return { request in
+            guard let header = request.headers.values("Authorization").first, header.hasPrefix("Bearer "),
+                  header.count > 7 else {
+                return json(401, ["error": "missing bearer token"])
+            }
+            let presented = FeedChecksum.sha256(bytes: Array(header.dropFirst(7).utf8))
+            var matched: String?
+            for token in tokens where ConstantTime.equals(presented, token.hash) { matched = token.name }
+            guard let tokenName = matched else { return json(403, ["error": "token not accepted"]) }
+            let body = request.body
+            do {
+                let result = try await connection.withSession { session in
+                    try FeedIngestor.ingest(session: session, bytes: body, source: .http, fileName: "http:\(tokenName)")
+                }
+                logger.info("feed applied", metadata: summary(result).merging(["token": tokenName]) { a, _ in a })
+                return json(200, Answer(batch_id: result.batchId, accepted: result.accepted, rejected: result.rejected,
+                                        unchanged: result.unchanged, pending: result.pending,
+                                        applied_pending: result.appliedPending, jobs_enqueued: result.jobsEnqueued,
+                                        rejects: result.sampleRejects))
+            } catch let failure as IngestFileFailure {
+                return json(422, ["error": failure.message])
+            } catch {
+                logger.error("feed not applied", metadata: ["error": "\(error)"])
+                return json(503, ["error": "the archive is not available; retry"])
+            }
+        }
+    }
+
+    struct TokenHash: Sendable { var name: String; var hash: String }
+}

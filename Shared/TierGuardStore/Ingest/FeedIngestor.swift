@@ -1,0 +1,304 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibCrypto
+public import FeedContract
+import Foundation
+public import JobQueue
+public import Postgres
+
+/// Where a feed came from, as `ingest_batches.source` records it.
+public enum IngestSource: String, Sendable, Hashable {
+    case file, stdin, http, watch
+}
+
+/// What one feed did to the archive.
+public struct IngestResult: Sendable, Hashable {
+    public var batchId: Int64
+    /// Lines that created or changed a record.
+    public var accepted: Int
+    /// Lines stored in `ingest_rejects`.
+    public var rejected: Int
+    /// Lines identical to what the archive (or an earlier line of the feed) already held.
+    public var unchanged: Int
+    /// Balance and transaction lines parked in `pending_records` (their account is not in the archive).
+    public var pending: Int
+    /// Records parked by earlier feeds that this feed's accounts released into the archive.
+    public var appliedPending: Int
+    /// Coalesced `score_customer` jobs enqueued (a customer with a job already waiting counts 0).
+    public var jobsEnqueued: Int
+    /// Customers whose data changed.
+    public var changedCustomers: Int
+    /// Non-blank lines read: accepted + rejected + unchanged + pending.
+    public var lines: Int
+    /// The first rejects (line and masked reason), at most `IngestOptions.rejectSampleLimit`.
+    public var sampleRejects: [IngestRejectSummary]
+    public var seconds: Double
+}
+
+/// One reject as the HTTP answer and the CLI print it: the reason is already masked.
+public struct IngestRejectSummary: Sendable, Hashable, Codable {
+    public var line: Int
+    public var reason: String
+}
+
+/// A feed that could not be used as a whole (unreadable, bad CSV header): nothing of it was applied.
+/// A `failed` row in `ingest_batches` records it (`batchId`).
+public struct IngestFileFailure: Error, Sendable, CustomStringConvertible {
+    public var batchId: Int64?
+    public var message: String
+    public var description: String { message }
+}
+
+public struct IngestOptions: Sendable {
+    /// How many rejects `IngestResult.sampleRejects` carries (all of them are in `ingest_rejects`).
+    public var rejectSampleLimit = 100
+    /// Called on the ingest thread every `progressEvery` lines with the lines read so far.
+    public var progress: (@Sendable (Int) -> Void)?
+    public var progressEvery = 100_000
+    public init() {}
+}
+
+/// Applies feeds to the archive: one feed, one transaction (issue 10, invariant 7: a feed file is
+/// applied entirely or not at all; the same bytes twice change nothing).
+///
+/// The path, per PERFORMANCE-NOTES: stream lines (`FeedLineReader`, never the whole file in memory) →
+/// `FeedDecoder` → COPY text into the temp staging table `tg_stg` (partitioned by record type; rejects
+/// go down the same stream) → `ANALYZE` → set-based apply per record type (`ArchiveApply`: within-feed
+/// duplicates, comparison by content hash, audit trail, anti-join insert, pending records) → one
+/// coalesced `score_customer` job per changed customer (`uniqueKey: score:<customer_id>`, queue
+/// `scorer`) → the batch row with its counts, all in the same transaction.
+///
+/// Rollups: the scorer owns any per-account monthly rollup (its 0002 migration, by trigger or by its
+/// own statement over `balances`); ingest only writes the archive tables.
+///
+/// Use on a thread that owns `session` (or inside `PostgresConnection.withSession`): every call blocks.
+public enum FeedIngestor {
+    /// Ingests a file (`path`), or stdin when `path` is `-`. The format comes from the file name
+    /// (`*.ndjson`/`*.jsonl`/`*.json`, `customers*.csv`, …) unless given; stdin defaults to NDJSON.
+    ///
+    /// `checksum`: SHA-256 of the file's bytes, read in a first streaming pass (about 1 GB/s here). Stdin
+    /// cannot be read twice, so its batch has no checksum.
+    public static func ingest(session: PostgresSession, path: String, format: FeedFormat? = nil,
+                              source: IngestSource? = nil, options: IngestOptions = IngestOptions()) throws -> IngestResult {
+        if path == "-" {
+            let reader = FeedLineReader(fileDescriptor: 0)
+            return try ingest(session: session, reader: reader, format: format ?? .ndjson, source: source ?? .stdin,
+                              fileName: nil, checksum: nil, options: options)
+        }
+        guard let format = format ?? FeedFormat.inferred(fromFileName: path) else {
+            throw IngestFileFailure(batchId: nil, message: "cannot tell the format of \(path): name it *.ndjson, *.jsonl, *.json or customers*.csv, accounts*.csv, balances*.csv, transactions*.csv, relationship_managers*.csv")
+        }
+        let checksum: String
+        let reader: FeedLineReader
+        do {
+            checksum = try FeedChecksum.sha256(path: path)
+            reader = try FeedLineReader(path: path)
+        } catch {
+            try recordFailure(session: session, source: source ?? .file, fileName: path, checksum: nil,
+                                     format: format, message: "\(error)")
+        }
+        return try ingest(session: session, reader: reader, format: format, source: source ?? .file,
+                          fileName: path, checksum: checksum, options: options)
+    }
+
+    /// Ingests a body held in memory (an HTTP request, a test).
+    public static func ingest(session: PostgresSession, bytes: [UInt8], format: FeedFormat = .ndjson,
+                              source: IngestSource = .http, fileName: String? = nil,
+                              options: IngestOptions = IngestOptions()) throws -> IngestResult {
+        try ingest(session: session, reader: FeedLineReader(bytes: bytes), format: format, source: source,
+                   fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes), options: options)
+    }
+
+    /// Ingests what `reader` yields; `checksum` is recorded as given.
+    public static func ingest(session: PostgresSession, reader: FeedLineReader, format: FeedFormat,
+                              source: IngestSource, fileName: String?, checksum: String?,
+                              options: IngestOptions = IngestOptions()) throws -> IngestResult {
+        let started = monotonicSeconds()
+        do {
+            return try session.withTransaction { session in
+                try run(session: session, reader: reader, format: format, source: source, fileName: fileName,
+                        checksum: checksum, options: options, started: started)
+            }
+        } catch let error as FeedFileError {
+            try recordFailure(session: session, source: source, fileName: fileName, checksum: checksum,
+                                     format: format, message: error.message)
+        }
+    }
+
+    private static func recordFailure(session: PostgresSession, source: IngestSource, fileName: String?, checksum: String?,
+                                      format: FeedFormat, message: String) throws -> Never {
+        let id = try session.query(PostgresQuery("""
+            INSERT INTO ingest_batches (source, file_name, checksum, format, contract_version, finished_at, status, error)
+            VALUES ($1, $2, $3, $4, $5, now(), 'failed', $6) RETURNING id
+            """).binding(source.rawValue, fileName, checksum, format.description,
+                                                     FeedContract.version, message))
+            .ingestFirst.map { try $0.decode(Int64.self, at: 0) }
+        throw IngestFileFailure(batchId: id, message: message)
+    }
+
+    private static func run(session: PostgresSession, reader: FeedLineReader, format: FeedFormat, source: IngestSource,
+                            fileName: String?, checksum: String?, options: IngestOptions, started: Double) throws -> IngestResult {
+        guard let batchId = try session.query(PostgresQuery("""
+            INSERT INTO ingest_batches (source, file_name, checksum, format, contract_version)
+            VALUES ($1, $2, $3, $4, $5) RETURNING id
+            """).binding(source.rawValue, fileName, checksum, format.description, FeedContract.version))
+            .ingestFirst.map({ try $0.decode(Int64.self, at: 0) }) else {
+            throw IngestFileFailure(batchId: nil, message: "inserting the batch row returned nothing")
+        }
+        try createStaging(session)
+
+        // Stream: decode → COPY. Counts and the first rejects stay in memory; nothing else does.
+        var writer = StagingRowWriter()
+        defer { writer.release() }
+        var recordLines = 0, rejectLines = 0
+        var samples: [IngestRejectSummary] = []
+        var sinceProgress = 0
+        let copy = "COPY tg_stg (\(StagingRowWriter.columns.joined(separator: ", "))) FROM STDIN"
+        try session.copyFrom(PostgresQuery(unsafeSQL: copy)) { copyWriter in
+            try FeedDecoder.decode(reader, format: format) { item in
+                writer.build(item)
+                copyWriter.write(writer.row)
+                switch item {
+                case .record: recordLines += 1
+                case .reject(let reject):
+                    rejectLines += 1
+                    if samples.count < options.rejectSampleLimit {
+                        samples.append(IngestRejectSummary(line: reject.lineNumber, reason: reject.reason))
+                    }
+                }
+                if let progress = options.progress {
+                    sinceProgress += 1
+                    if sinceProgress >= options.progressEvery { sinceProgress = 0; progress(recordLines + rejectLines) }
+                }
+            }
+        }
+        for partition in ["c", "a", "b", "t", "r", "x"] {
+            try session.execute(PostgresQuery(unsafeSQL: "ANALYZE tg_stg_\(partition)"))
+        }
+        try session.execute(PostgresQuery("SET LOCAL work_mem = '128MB'"))
+        try session.execute(PostgresQuery("""
+            INSERT INTO ingest_rejects (batch_id, line_number, record_type, field, reason, raw_text)
+            SELECT $1, line, x_record_type, x_field, x_reason, x_raw_text FROM tg_stg_x
+            """).binding(batchId))
+
+        var total = ApplyCounts()
+        for spec in ArchiveTableSpec.applyOrder {
+            let counts = try ArchiveApply.apply(spec, session: session, batchId: batchId)
+            total.accepted += counts.accepted
+            total.unchanged += counts.unchanged
+            total.pending += counts.pending
+            total.appliedPending += counts.appliedPending
+        }
+
+        // One coalesced job per changed customer, in this transaction (the outbox).
+        let customers = try session.query(PostgresQuery(
+            "SELECT DISTINCT customer_id FROM tg_touched WHERE customer_id IS NOT NULL ORDER BY 1"))
+            .map { try $0.decode(String.self, at: 0) }
+        var jobs = 0
+        var start = 0
+        while start < customers.count {
+            let slice = customers[start..<min(start + 1000, customers.count)]
+            jobs += try JobEnqueuer.enqueue(session, slice.map(scoreJob(customerId:)))
+            start += 1000
+        }
+        try session.execute(PostgresQuery("DROP TABLE tg_stg, tg_touched"))
+        let seconds = monotonicSeconds() - started
+        try session.execute(PostgresQuery("""
+            UPDATE ingest_batches SET finished_at = clock_timestamp(), accepted = $2, rejected = $3, unchanged = $4,
+                   pending = $5, applied_pending = $6, jobs_enqueued = $7
+            WHERE id = $1
+            """).binding(batchId, total.accepted, rejectLines, total.unchanged, total.pending,
+                                               total.appliedPending, jobs))
+        return IngestResult(batchId: batchId, accepted: total.accepted, rejected: rejectLines, unchanged: total.unchanged,
+                            pending: total.pending, appliedPending: total.appliedPending, jobsEnqueued: jobs,
+                            changedCustomers: customers.count, lines: recordLines + rejectLines,
+                            sampleRejects: samples, seconds: seconds)
+    }
+
+    /// The job that wakes the scorer for one customer: queue `scorer`, kind `score_customer`, coalesced
+    /// by `score:<customer_id>` (a customer with a job already waiting gets no second one).
+    public static func scoreJob(customerId: String) -> NewJob {
+        let args = "{\"customer_id\":" + jsonString(customerId) + "}"
+        return NewJob(queue: "scorer", kind: "score_customer", argsJSON: args, uniqueKey: "score:\(customerId)")
+    }
+
+    private static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func createStaging(_ session: PostgresSession) throws {
+        let columns = StagingRowWriter.columns.map { "\($0) \(StagingRowWriter.columnTypes[$0] ?? "text")" }
+            + ["counted boolean NOT NULL DEFAULT false"]
+        try session.execute(PostgresQuery(unsafeSQL: """
+            CREATE TEMP TABLE tg_stg (\(columns.joined(separator: ", "))) PARTITION BY LIST (rt)
+            """))
+        for partition in ["c", "a", "b", "t", "r", "x"] {
+            try session.execute(PostgresQuery(unsafeSQL: """
+                CREATE TEMP TABLE tg_stg_\(partition) PARTITION OF tg_stg FOR VALUES IN ('\(partition)')
+                """))
+        }
+        try session.execute(PostgresQuery("CREATE TEMP TABLE tg_touched (customer_id text)"))
+    }
+}
+
+/// SHA-256 of a feed through OpenSSL's EVP interface (no hand-written cryptography).
+public enum FeedChecksum {
+    public final class Incremental {
+        private let ctx: OpaquePointer
+        public init() {
+            ctx = EVP_MD_CTX_new()
+            _ = EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        }
+        deinit { EVP_MD_CTX_free(ctx) }
+        public func update(_ bytes: UnsafeRawBufferPointer) {
+            if let base = bytes.baseAddress, bytes.count > 0 { _ = EVP_DigestUpdate(ctx, base, bytes.count) }
+        }
+        /// Lowercase hex; call once.
+        public func finish() -> String {
+            var digest = [UInt8](repeating: 0, count: 32)
+            var length: UInt32 = 0
+            _ = EVP_DigestFinal_ex(ctx, &digest, &length)
+            return digest.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    public static func sha256(bytes: [UInt8]) -> String {
+        let hasher = Incremental()
+        bytes.withUnsafeBytes { hasher.update($0) }
+        return hasher.finish()
+    }
+
+    /// Streams the file in 1 MiB reads.
+    public static func sha256(path: String) throws(FeedFileError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw FeedFileError(code: .readFailed, message: "cannot open feed \(path): \(String(cString: strerror(code)))")
+        }
+        defer { close(fd) }
+        let hasher = Incremental()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n == 0 { break }
+            if n < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw FeedFileError(code: .readFailed, message: "reading the feed \(path) failed: \(String(cString: strerror(code)))")
+            }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hasher.finish()
+    }
+}
