@@ -63,7 +63,11 @@ enum Socket {
 
     static func setSendTimeout(_ fd: Int32, _ duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        // Field by field: the memberwise initializer lives in a shim module that release builds
+        // with MemberImportVisibility do not see.
+        var value = timeval()
+        value.tv_sec = Int(seconds)
+        value.tv_usec = Int(attoseconds / 1_000_000_000_000)
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
