@@ -1,0 +1,128 @@
+import Foundation
+import Postgres
+import ServiceKit
+
+/// What a handler reports when it returns. Throwing is the fourth outcome: a failure.
+public enum JobResult: Sendable, Equatable {
+    /// Done; the worker marks it `completed` in its next batch (one commit per batch).
+    case completed
+    /// The handler already marked the job completed in its own transaction
+    /// (`JobContext.withCompletionTransaction`); the worker writes nothing more for it.
+    case completedInTransaction
+    /// Not now: `scheduled` again after `seconds` (database clock); the attempt does not count.
+    case snooze(seconds: Double)
+    /// Give up for good: `cancelled`, the reason appended to the job's errors.
+    case cancel(reason: String)
+}
+
+/// Thrown by `withCompletionTransaction` (and usable by handlers) when the job's lease is no longer
+/// this worker's: it was rescued after the lease expired, or released at shutdown. The transaction
+/// rolled back; the worker records nothing for the job, because another attempt owns it now.
+public struct JobLeaseLost: Error, CustomStringConvertible, Sendable {
+    public var jobID: Int64
+    public var leaseToken: Int64
+    public var description: String { "job \(jobID): lease \(leaseToken) is no longer held (rescued or released)" }
+}
+
+/// Everything a handler knows about the job it runs.
+public struct JobContext: Sendable {
+    public let id: Int64
+    public let queue: String
+    public let kind: String
+    /// 1 on the first run; a rescued or retried job has a higher attempt.
+    public let attempt: Int
+    public let maxAttempts: Int
+    /// The fencing token of this claim: every write for this job names (id, leaseToken).
+    public let leaseToken: Int64
+    public let traceparent: String?
+    /// The worker's logger with `job.id`, `job.kind`, `job.attempt` and `job.queue` set.
+    public let logger: Logger
+    /// The worker's small pool of database connections for handlers.
+    public let database: JobDatabasePool
+
+    /// Runs `body` and marks this job completed in ONE transaction on a pooled connection, so the
+    /// effects `body` writes happen exactly once: if the lease was lost (rescued, released) the
+    /// completion matches 0 rows, everything rolls back and `JobLeaseLost` is thrown. The handler
+    /// then returns `.completedInTransaction`.
+    ///
+    /// The fenced completion runs first and locks the job row, so a rescuer that arrives meanwhile
+    /// waits for this transaction and then finds the job no longer running.
+    @discardableResult
+    public func withCompletionTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        let id = self.id, token = self.leaseToken
+        return try await database.withConnection { connection in
+            try await connection.withTransaction { session in
+                guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
+                    throw JobLeaseLost(jobID: id, leaseToken: token)
+                }
+                return try body(session)
+            }
+        }
+    }
+}
+
+/// Completing a job inside the caller's own transaction.
+public enum JobCompletion {
+    /// Marks job `id` completed if it is still running under `leaseToken`; false when fenced out
+    /// (the caller should roll back its effects: throw `JobLeaseLost`).
+    public static func complete(in session: PostgresSession, id: Int64, leaseToken: Int64) throws -> Bool {
+        try session.execute(JobSQL.completeOne.binding(id, leaseToken)) == 1
+    }
+}
+
+/// Handlers by kind, each decoding its typed `Codable` args from the job's JSON.
+public struct JobRegistry: Sendable {
+    public typealias Body = @Sendable (_ argsJSON: String, _ context: JobContext) async throws -> JobResult
+    public private(set) var handlers: [String: Body] = [:]
+
+    public init() {}
+
+    /// Registers `handler` for `kind`. Args that do not decode are a failure like any other
+    /// (retried with backoff, discarded after max_attempts), so a newer producer's job waits for a
+    /// worker that understands it instead of vanishing.
+    public mutating func register<Args: Decodable & Sendable>(
+        _ kind: String, _ type: Args.Type = Args.self,
+        _ handler: @escaping @Sendable (Args, JobContext) async throws -> JobResult
+    ) {
+        handlers[kind] = { json, context in
+            let args = try JSONDecoder().decode(Args.self, from: Data(json.utf8))
+            return try await handler(args, context)
+        }
+    }
+
+    /// Registers a handler that ignores its args.
+    public mutating func register(_ kind: String, _ handler: @escaping @Sendable (JobContext) async throws -> JobResult) {
+        handlers[kind] = { _, context in try await handler(context) }
+    }
+}
+
+/// Retry delay after a failed attempt.
+///
+/// Standard formula: `delay = min(attempt⁴ + 15, 86,400) seconds × uniform(1.0, 1.2)`, so attempt 1
+/// waits 16–19 s, 2 waits 31–37 s, 3 waits 96–115 s, 5 waits about 11 min, 10 about 2.8 h, 17 about
+/// 23 h, and from attempt 18 on the cap of 24 h (up to 28.8 h with jitter). With the default 20
+/// attempts a job is retried for about 6–7 days (19 waits) before it is discarded. The jitter spreads a burst of failures (a
+/// database restart) so the retries do not arrive together.
+public struct JobBackoff: Sendable {
+    public let delay: @Sendable (_ attempt: Int) -> Double
+
+    public init(delay: @escaping @Sendable (_ attempt: Int) -> Double) { self.delay = delay }
+
+    /// The upper bound of one step: 24 hours.
+    public static let capSeconds: Double = 86_400
+
+    /// `min(attempt⁴ + 15, 86,400) × jitter`, jitter in [1.0, 1.2].
+    public static func standardDelay(attempt: Int, jitter: Double) -> Double {
+        let a = Double(max(attempt, 1))
+        return min(a * a * a * a + 15, capSeconds) * jitter
+    }
+
+    public static let standard = JobBackoff { attempt in
+        standardDelay(attempt: attempt, jitter: Double.random(in: 1.0...1.2))
+    }
+
+    /// The same delay every time (tests, and queues that want a fixed retry interval).
+    public static func constant(_ seconds: Double) -> JobBackoff { JobBackoff { _ in seconds } }
+}

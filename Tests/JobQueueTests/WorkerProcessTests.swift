@@ -1,0 +1,105 @@
+import Foundation
+import JobQueue
+import Postgres
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real worker processes (`tierguard-bench queue-worker`), real signals.
+@Suite struct WorkerProcessTests {
+    @Test func noJobRunsTwiceWithFourProcessesOfFourHandlers() async throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        let total = 20_000
+        try session.withTransaction { session in
+            for _ in 0..<(total / 5_000) {
+                try JobEnqueuer.enqueue(session, Array(repeating: NewJob(queue: "bench", kind: "effect"), count: 5_000))
+            }
+        }
+        try session.execute(PostgresQuery("ANALYZE tg_jobs"))
+        let workers = try (0..<4).map { _ in
+            try WorkerProcess(database: database, ["--concurrency", "4", "--connections", "4", "--batch", "100"])
+        }
+        try await eventually(timeout: 60, interval: 0.1, "all 20,000 jobs to finish") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state <> 'completed'") == 0
+        }
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers {
+            let status = await worker.exitStatus(within: 15)
+            #expect(status == 0, "worker exit status; log: \(worker.log.suffix(2_000))")
+        }
+        // Each effect row is written in its job's completion transaction; the key forbids a second one.
+        let effects: Int = try scalar(session, "SELECT count(*) FROM tg_bench_effects")
+        let firstAttempts: Int = try scalar(session, "SELECT count(*) FROM tg_jobs WHERE attempt = 1 AND errors = '[]'")
+        let writers: Int = try scalar(session, "SELECT count(DISTINCT worker) FROM tg_bench_effects")
+        let matching: Int = try scalar(session, """
+            SELECT count(*) FROM tg_jobs j JOIN tg_bench_effects e ON e.job_id = j.id
+            WHERE e.worker = j.attempted_by AND e.attempt = j.attempt
+            """)
+        #expect(effects == total)
+        #expect(firstAttempts == total)
+        #expect(matching == total)
+        #expect(writers == 4)
+        let rows: Int = try scalar(session, "SELECT count(*) FROM tg_workers")
+        #expect(rows == 0)
+    }
+
+    @Test func aJobWhoseWorkerIsKilledIsCompletedByAnotherWithAttemptTwo() async throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        try JobEnqueuer.enqueue(session, [NewJob(queue: "bench", kind: "sleep", argsJSON: "{\"seconds\": 1.5}")])
+        let first = try WorkerProcess(database: database, ["--lease", "2", "--poll", "0.2"])
+        try await eventually(timeout: 15, "the first worker to run the job") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'running'") == 1
+        }
+        let holder: String = try scalar(session, "SELECT attempted_by FROM tg_jobs")
+        #expect(holder.contains(":\(first.pid):"))
+        first.signal(SIGKILL)
+        #expect(await first.exitStatus(within: 5) != nil)
+        let second = try WorkerProcess(database: database, ["--lease", "2", "--poll", "0.2"])
+        try await eventually(timeout: 20, interval: 0.1, "the rescued job to complete") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'completed'") == 1
+        }
+        second.signal(SIGTERM)
+        #expect(await second.exitStatus(within: 10) == 0)
+        let attempt: Int = try scalar(session, "SELECT attempt FROM tg_jobs")
+        let effect: String = try scalar(session, "SELECT attempt || '@' || worker FROM tg_bench_effects")
+        let error: String = try scalar(session, "SELECT errors->0->>'error' FROM tg_jobs")
+        #expect(attempt == 2)
+        #expect(effect.hasPrefix("2@") && effect.contains(":\(second.pid):"))
+        #expect(error == "lease expired (worker \(holder))")
+    }
+
+    @Test func sigtermDrainsRunningJobsReleasesTheRestAndExitsZero() async throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        try JobEnqueuer.enqueue(session, [
+            NewJob(queue: "bench", kind: "sleep", argsJSON: "{\"seconds\": 0.8}", priority: 0),
+            NewJob(queue: "bench", kind: "sleep", argsJSON: "{\"seconds\": 30}", priority: 1),
+            NewJob(queue: "bench", kind: "sleep", argsJSON: "{\"seconds\": 0.1}", priority: 2),
+        ])
+        // Two handlers: the third job waits in the worker, claimed but not started.
+        let worker = try WorkerProcess(database: database, ["--concurrency", "2", "--drain", "2"])
+        try await eventually(timeout: 15, "two jobs running") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'running'") == 3
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let began = monotonicSeconds()
+        worker.signal(SIGTERM)
+        let status = await worker.exitStatus(within: 15)
+        let took = monotonicSeconds() - began
+        #expect(status == 0, "log: \(worker.log.suffix(2_000))")
+        #expect(took < 6)
+        let states: String = try scalar(session, "SELECT string_agg(state::text || ':' || attempt, ',' ORDER BY priority) FROM tg_jobs")
+        // The short job finished within the deadline; the long one was released at the deadline and
+        // the waiting one at once, both with their attempt given back.
+        #expect(states == "completed:1,available:0,available:0")
+        let rows: Int = try scalar(session, "SELECT count(*) FROM tg_workers")
+        #expect(rows == 0)
+    }
+}
