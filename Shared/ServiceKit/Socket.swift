@@ -1,4 +1,8 @@
 import Glibc
+#if canImport(SwiftOverlayShims)
+// `timeval` is declared there on Linux; MemberImportVisibility wants the import spelled out.
+import SwiftOverlayShims
+#endif
 
 /// Thin helpers over Glibc sockets for ``HTTPServer``; every call is on the caller's own thread.
 enum Socket {
