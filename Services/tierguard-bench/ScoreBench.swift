@@ -1,8 +1,188 @@
 import Foundation
+import Postgres
+import ServiceKit
+import TierGuardModel
+import TierGuardStore
 
+/// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--chunk 1000]`
+///
+/// Resets the database's `public` schema (use a scratch database), migrates, and builds an
+/// archive with COPY: per customer 3 asset accounts (demand deposit, time deposit maturing inside
+/// the book, wealth) with a balance every day for `days` days, and 6 transactions (deposits,
+/// transfers out to another bank, card spend, fees). Balances follow a per-customer level with
+/// steps, so tiers, watch months, downgrade warnings and signals all occur.
+///
+/// Each round times (1) the whole-book rescore (`BookScorer.run`: load, model, COPY + INSERT…SELECT,
+/// history, alerts, notification jobs), and (2) the ceiling in the same run: one bare SQL statement
+/// computing the last three calendar months' 月日均 of every customer from the same balances
+/// (dense daily balances, so no carry-forward), returned to the client. Prints customers/s of both,
+/// the ratio, and the median of the rounds. Build with `-c release`; run against a cluster with
+/// durable defaults (`deploy/local/pg.sh start DIR PORT`).
 enum ScoreBench {
     static func run(_ arguments: [String]) async throws -> Int32 {
-        FileHandle.standardError.write(Data("not available in this build yet\n".utf8))
-        return 1
+        var options: [String: String] = [:]
+        var i = 0
+        while i < arguments.count {
+            guard arguments[i].hasPrefix("--"), i + 1 < arguments.count else {
+                FileHandle.standardError.write(Data("usage: tierguard-bench score --database-url URL [--customers N] [--days N] [--rounds N] [--chunk N]\n".utf8))
+                return 64
+            }
+            options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
+            i += 2
+        }
+        guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+            FileHandle.standardError.write(Data("tierguard-bench score: --database-url is required\n".utf8))
+            return 64
+        }
+        let customers = Int(options["customers"] ?? "") ?? 10_000
+        let days = Int(options["days"] ?? "") ?? 90
+        let rounds = Int(options["rounds"] ?? "") ?? 3
+        let chunk = Int(options["chunk"] ?? "") ?? 1_000
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk))
+                } catch { continuation.resume(throwing: error) }
+            }.start()
+        }
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int) throws -> Int32 {
+        let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-scorer"))
+        defer { session.close() }
+        try session.executeScript(unsafeSQL: "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+        try TierGuardSchema.migrate(session)
+        let bd = CalendarDate("2026-03-14")!
+        let start = bd.adding(days: -(days - 1))
+        let t0 = monotonicSeconds()
+        try buildArchive(session, customers: customers, start: start, days: days)
+        try session.execute(PostgresQuery("ANALYZE"))
+        try session.execute(PostgresQuery("CHECKPOINT"))
+        print("archive: \(customers) customers × 3 accounts × \(days) days = \(customers * 3 * days) balances, "
+              + "\(customers * 6) transactions, built in \(format(monotonicSeconds() - t0)) s; BD \(bd)")
+
+        let logger = Logger(service: "tierguard-scorer", threshold: .warning)
+        let m0 = bd.firstOfMonth
+        let m1 = m0.yearMonth.previous, m2 = m1.previous, m3 = m2.previous
+        let ceilingSQL = """
+            SELECT b.customer_id,
+                   sum(greatest(b.balance_fen, 0)) FILTER (WHERE b.as_of >= '\(m3.first)' AND b.as_of < '\(m2.first)')::bigint / \(m3.days) AS m3,
+                   sum(greatest(b.balance_fen, 0)) FILTER (WHERE b.as_of >= '\(m2.first)' AND b.as_of < '\(m1.first)')::bigint / \(m2.days) AS m2,
+                   sum(greatest(b.balance_fen, 0)) FILTER (WHERE b.as_of >= '\(m1.first)' AND b.as_of < '\(m0)')::bigint / \(m1.days) AS m1
+            FROM balances b JOIN accounts a ON a.account_id = b.account_id
+            WHERE a.product IN ('demand_deposit', 'time_deposit', 'wealth', 'fund', 'insurance')
+              AND b.as_of >= '\(m3.first)' AND b.as_of < '\(m0)'
+            GROUP BY b.customer_id
+            """
+        var bookRates: [Double] = [], ceilingRates: [Double] = []
+        for round in 1...rounds {
+            let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: chunk)
+            let summary = try book.run(session)
+            guard summary.customers == customers else {
+                throw ScoringError("scored \(summary.customers) customers, expected \(customers)")
+            }
+            let t1 = monotonicSeconds()
+            let rows = try session.query(PostgresQuery(unsafeSQL: ceilingSQL))
+            var checksum: Int64 = 0
+            for row in rows { checksum &+= try row.decode(Int64?.self, at: 3) ?? 0 }
+            let ceilingSeconds = monotonicSeconds() - t1
+            guard rows.count == customers else { throw ScoringError("ceiling returned \(rows.count) rows") }
+            let rate = summary.customersPerSecond, ceiling = Double(customers) / ceilingSeconds
+            bookRates.append(rate)
+            ceilingRates.append(ceiling)
+            print("round \(round): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
+                  + "(\(summary.newAlerts) new alerts); ceiling (bare SQL, 3 months of 月日均) \(format(ceilingSeconds)) s = "
+                  + "\(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")
+        }
+        let tiers = try session.query(PostgresQuery("""
+            SELECT tier, count(*) FROM customer_status GROUP BY tier ORDER BY min(CASE tier WHEN 'standard' THEN 0 WHEN 'gold' THEN 1
+              WHEN 'platinum' THEN 2 WHEN 'diamond' THEN 3 ELSE 4 END)
+            """)).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
+        let warnings = try session.query(PostgresQuery("SELECT count(*) FROM customer_status WHERE downgrade_date IS NOT NULL"))[0].decode(Int.self, at: 0)
+        print("tiers: \(tiers.joined(separator: ", ")); downgrade warnings: \(warnings)")
+        let b = median(bookRates), c = median(ceilingRates)
+        print("median of \(rounds): whole-book \(Int(b)) customers/s, ceiling \(Int(c)) customers/s, ratio \(String(format: "%.2f", b / c))")
+        return 0
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[s.count / 2]
+    }
+
+    /// Deterministic archive: customer k's level is chosen so the book spans every tier, with a
+    /// step down part-way for about a third of them (downgrade warnings and sudden drops).
+    static func buildArchive(_ session: PostgresSession, customers: Int, start: CalendarDate, days: Int) throws {
+        var rng: UInt64 = 0x5EED
+        func next() -> UInt64 {
+            rng &+= 0x9E37_79B9_7F4A_7C15
+            var z = rng
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let bd = start.adding(days: days - 1)
+        let hash = "\\\\x00"
+        try session.withTransaction { s in
+            try s.copyFrom(PostgresQuery(unsafeSQL: """
+                COPY customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, annual_income_fen, rm_id,
+                    branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id) FROM STDIN
+                """)) { w in
+                for k in 0..<customers {
+                    let assessed = k % 5 == 0 ? "2024-06-01" : "2025-12-01"
+                    w.write("C\(String(format: "%07d", k))\t客户\(k)\tresident_id\t110105199003070021\tC\(1 + k % 5)\t\(assessed)\t"
+                            + "\(k % 4 == 0 ? "\\N" : String(12_000_000 + (k % 97) * 1_000_000))\tRM\(k % 50)\tB\(k % 7)\t2020-01-01\tactive\t"
+                            + "\(k % 11 == 0 ? "t" : "f")\t\(hash)\t0\t0\n")
+                }
+            }
+            try s.copyFrom(PostgresQuery(unsafeSQL: """
+                COPY accounts (account_id, customer_id, product, currency, opened_on, maturity_on, closed_on, content_hash,
+                    first_batch_id, last_batch_id) FROM STDIN
+                """)) { w in
+                for k in 0..<customers {
+                    let c = "C\(String(format: "%07d", k))"
+                    w.write("\(c)-D\t\(c)\tdemand_deposit\tCNY\t2020-01-01\t\\N\t\\N\t\(hash)\t0\t0\n")
+                    w.write("\(c)-T\t\(c)\ttime_deposit\tCNY\t2020-01-01\t\(bd.adding(days: Int(next() % 60)))\t\\N\t\(hash)\t0\t0\n")
+                    w.write("\(c)-W\t\(c)\twealth\tCNY\t2020-01-01\t\(bd.adding(days: 30 + Int(next() % 60)))\t\\N\t\(hash)\t0\t0\n")
+                }
+            }
+            let levels: [Int64] = [2_000_000, 6_000_000, 30_000_000, 70_000_000, 250_000_000, 700_000_000]
+            let dates = (0..<days).map { start.adding(days: $0).description }
+            try s.copyFrom(PostgresQuery(unsafeSQL: """
+                COPY balances (account_id, as_of, customer_id, balance_fen, content_hash, first_batch_id, last_batch_id) FROM STDIN
+                """)) { w in
+                for k in 0..<customers {
+                    let c = "C\(String(format: "%07d", k))"
+                    let level = levels[k % levels.count] + Int64(next() % 1_000_000)
+                    let stepDay = k % 3 == 0 ? Int(next() % UInt64(days)) : days
+                    for (suffix, share) in [("D", 3), ("T", 5), ("W", 2)] {
+                        let account = "\(c)-\(suffix)"
+                        var value = level * Int64(share) / 10
+                        for d in 0..<days {
+                            if d == stepDay { value = value * 55 / 100 }
+                            let wiggle = Int64(next() % 2_001) - 1_000
+                            w.write("\(account)\t\(dates[d])\t\(c)\t\(value + wiggle)\t\(hash)\t0\t0\n")
+                        }
+                    }
+                }
+            }
+            try s.copyFrom(PostgresQuery(unsafeSQL: """
+                COPY transactions (txn_id, account_id, customer_id, booked_at, booked_on, amount_fen, category, channel,
+                    counterparty_bank, content_hash, first_batch_id, last_batch_id) FROM STDIN
+                """)) { w in
+                let kinds: [(String, Int64, String)] = [("deposit", 1, "\\N"), ("transfer_out", -1, "ICBC"), ("card_spend", -1, "\\N"),
+                                                         ("fee", -1, "\\N"), ("transfer_out", -1, "TGBK"), ("withdrawal", -1, "\\N")]
+                for k in 0..<customers {
+                    let c = "C\(String(format: "%07d", k))"
+                    for (t, kind) in kinds.enumerated() {
+                        let day = bd.adding(days: -Int(next() % UInt64(min(days, 80))))
+                        let amount = kind.1 * Int64(next() % 30_000_000)
+                        w.write("\(c)-X\(t)\t\(c)-D\t\(c)\t\(day) 10:15:00+08\t\(day)\t\(amount)\t\(kind.0)\tmobile\t\(kind.2)\t\(hash)\t0\t0\n")
+                    }
+                }
+            }
+        }
     }
 }

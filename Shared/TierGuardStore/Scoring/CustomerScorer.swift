@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import ServiceKit
+import Synchronization
 import TierGuardModel
 
 /// Scores customers on the business date and persists the result: the per-customer path
@@ -11,18 +12,19 @@ import TierGuardModel
 /// scores, history, alerts and notification jobs written (`ScoreWriter`). A crash anywhere leaves
 /// nothing half-written; a rerun on the same data writes the same figures.
 ///
-/// Thread safety: not Sendable state-wise; use one scorer per thread, with the session that
-/// thread owns (or inside `PostgresConnection.withSession`).
-public final class CustomerScorer {
+/// Thread safety: Sendable (its only mutable state, the "policy recorded" flag and the loader's
+/// probe of the feedback tables, sits behind a `Mutex`); each call uses the session it is given,
+/// which the calling thread owns (or which `PostgresConnection.withSession` lends it).
+public final class CustomerScorer: Sendable {
     public let settings: ScoringSettings
     public let logger: Logger
     /// Log every suitability decision (customer id and the levels compared, never a name) at
     /// `info`; the whole-book path logs them at `debug` (10,000 customers × 8 products a run), and
     /// `customer_scores.suitability` keeps every decision either way.
-    public var suitabilityLogLevel: LogLevel
+    public let suitabilityLogLevel: LogLevel
     private let loader = ArchiveLoader()
     private let writer = ScoreWriter()
-    private var policyRecorded = false
+    private let policyRecorded = Mutex(false)
 
     public init(settings: ScoringSettings, logger: Logger, suitabilityLogLevel: LogLevel = .info) {
         self.settings = settings
@@ -44,9 +46,9 @@ public final class CustomerScorer {
 
     /// Scores a chunk of customers in one transaction.
     public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil) throws -> Result {
-        if !policyRecorded {
+        if !policyRecorded.withLock({ $0 }) {
             try settings.recordPolicy(session)
-            policyRecorded = true
+            policyRecorded.withLock { $0 = true }
         }
         guard let bd = try businessDate ?? settings.businessDate(session) else {
             logger.notice("no business date yet (no balance in the archive): nothing scored")
@@ -62,6 +64,14 @@ public final class CustomerScorer {
             let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy)
             return Result(businessDate: bd, scores: scores, outcome: outcome)
         }
+    }
+
+    /// Runs the model for one customer on the business date without writing anything
+    /// (`tierguardctl customer explain`); nil when unknown or no business date.
+    public func evaluate(_ session: PostgresSession, customerId: String) throws -> (CustomerScore, CustomerInput)? {
+        guard let bd = try settings.businessDate(session),
+              let input = try loader.load(session, customerIds: [customerId], businessDate: bd, logger: logger).first else { return nil }
+        return (CustomerScore.compute(input, businessDate: bd, policy: settings.policy, catalog: settings.catalog), input)
     }
 
     func logSuitability(_ scores: [CustomerScore]) {

@@ -19,7 +19,7 @@ import TierGuardModel
 ///   key `alert:<id>`) with `JobEnqueuer.enqueue` in the same transaction;
 /// - an open alert whose condition is gone is resolved.
 /// Cooldown: `cooldownDays` (7) business days after the last business date the condition held.
-public struct ScoreWriter {
+public struct ScoreWriter: Sendable {
     public static let cooldownDays = 7
     public static let notifierQueue = "notifier"
     public static let notifyKind = "notify_alert"

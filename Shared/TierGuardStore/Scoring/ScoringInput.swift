@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import ServiceKit
+import Synchronization
 import TierGuardModel
 
 /// Everything the model reads about one customer on one business date.
@@ -31,15 +32,15 @@ public struct CustomerInput: Sendable, Hashable {
 /// probe says so once in the log. Recorded consent (marketing refusal, automated-profiling
 /// refusal) is read the same way from `customer_preferences` (customer_id, marketing_refused,
 /// automated_profiling_refused) when present.
-public final class ArchiveLoader {
-    struct FeedbackSources {
+public final class ArchiveLoader: Sendable {
+    struct FeedbackSources: Sendable {
         var surveys = false
         var complaintsClosedAt = false
         var complaintsState = false
         var preferences = false
     }
 
-    private var sources: FeedbackSources?
+    private let sources = Mutex<FeedbackSources?>(nil)
 
     public init() {}
 
@@ -123,7 +124,7 @@ public final class ArchiveLoader {
     }
 
     private func probe(_ session: PostgresSession, logger: Logger?) throws -> FeedbackSources {
-        if let sources { return sources }
+        if let known = sources.withLock({ $0 }) { return known }
         var columns: [String: Set<String>] = [:]
         let rows = try session.query(PostgresQuery("""
             SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -142,7 +143,7 @@ public final class ArchiveLoader {
             logger?.notice("feedback tables not (all) present: dissatisfied reads only what exists",
                            metadata: ["surveys": "\(found.surveys)", "complaints": "\(found.complaintsClosedAt || found.complaintsState)"])
         }
-        sources = found
+        sources.withLock { $0 = found }
         return found
     }
 
