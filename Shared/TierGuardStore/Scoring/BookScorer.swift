@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import ServiceKit
+import Synchronization
 import TierGuardModel
 
 /// Re-scores every customer of the book on one business date, in bounded chunks.
@@ -9,13 +10,21 @@ import TierGuardModel
 /// whatever the book's size): each chunk is one `CustomerScorer` transaction — a handful of
 /// set-based loads, the model in Swift, COPY into staging and one INSERT…SELECT per table. The
 /// per-customer path is the same code with a chunk of one, which is why both agree.
+///
+/// `parallelism` (default 2, one per core here) workers take chunks from one shared keyset
+/// cursor, each on its own thread and session (the caller's session serves the first), so the
+/// database's loads and writes for one chunk overlap with the model for another. Chunks hold
+/// disjoint customers, and each locks its customers in sorted order, so they never block each
+/// other.
 public final class BookScorer {
     public let scorer: CustomerScorer
     public var chunkSize: Int
+    public var parallelism: Int
 
-    public init(settings: ScoringSettings, logger: Logger, chunkSize: Int = 1_000) {
+    public init(settings: ScoringSettings, logger: Logger, chunkSize: Int = 1_000, parallelism: Int = 2) {
         self.scorer = CustomerScorer(settings: settings, logger: logger, suitabilityLogLevel: .debug)
         self.chunkSize = chunkSize
+        self.parallelism = max(1, parallelism)
     }
 
     public struct Summary: Sendable {
@@ -29,24 +38,71 @@ public final class BookScorer {
     }
 
     /// Scores the whole book; `progress` is called after each chunk with the running summary.
-    public func run(_ session: PostgresSession, progress: ((Summary) -> Void)? = nil) throws -> Summary {
+    public func run(_ session: PostgresSession, progress: (@Sendable (Summary) -> Void)? = nil) throws -> Summary {
         let started = monotonicSeconds()
-        var summary = Summary()
-        guard let bd = try scorer.settings.businessDate(session) else { return summary }
-        summary.businessDate = bd
-        var after = ""
-        while true {
-            let ids = try session.query(ScoringSQL.customerIdsAfter.binding(after, chunkSize)).map { try $0.decode(String.self, at: 0) }
-            guard let last = ids.last else { break }
-            let result = try scorer.score(session, customerIds: ids, businessDate: bd)
-            summary.customers += result.scores.count
-            summary.chunks += 1
-            summary.newAlerts += result.outcome.newAlerts.count
-            summary.resolvedAlerts += result.outcome.resolved
-            after = last
-            summary.seconds = monotonicSeconds() - started
-            progress?(summary)
+        guard let bd = try scorer.settings.businessDate(session) else { return Summary() }
+        // Record the policy once, before the workers start.
+        _ = try scorer.score(session, customerIds: [], businessDate: bd)
+        struct Shared: Sendable {
+            var after = ""
+            var done = false
+            var summary = Summary()
+            var failure: String?
         }
+        final class Box: Sendable { let state = Mutex(Shared()) }
+        let box = Box()
+        box.state.withLock { $0.summary.businessDate = bd }
+        let scorer = self.scorer, chunkSize = self.chunkSize
+
+        @Sendable func work(_ s: PostgresSession) throws {
+            while true {
+                // Take the next chunk under the lock, so each id goes to exactly one worker.
+                let ids: [String] = try box.state.withLock { state in
+                    if state.done || state.failure != nil { return [] }
+                    let next = try s.query(ScoringSQL.customerIdsAfter.binding(state.after, chunkSize)).map { try $0.decode(String.self, at: 0) }
+                    if let last = next.last { state.after = last } else { state.done = true }
+                    return next
+                }
+                guard !ids.isEmpty else { return }
+                let result = try scorer.score(s, customerIds: ids, businessDate: bd)
+                let snapshot = box.state.withLock { state in
+                    state.summary.customers += result.scores.count
+                    state.summary.chunks += 1
+                    state.summary.newAlerts += result.outcome.newAlerts.count
+                    state.summary.resolvedAlerts += result.outcome.resolved
+                    state.summary.seconds = monotonicSeconds() - started
+                    return state.summary
+                }
+                progress?(snapshot)
+            }
+        }
+
+        let group = DispatchGroup()
+        let configuration = session.configuration
+        for _ in 1..<parallelism {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                do {
+                    let own = try PostgresSession(configuration: configuration)
+                    defer { own.close() }
+                    try work(own)
+                } catch {
+                    box.state.withLock { $0.failure = $0.failure ?? "\(error)" }
+                }
+            }
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+        var mainError: (any Error)?
+        do { try work(session) } catch {
+            mainError = error
+            box.state.withLock { $0.failure = $0.failure ?? "\(error)" }
+        }
+        group.wait()
+        if let mainError { throw mainError }
+        if let failure = box.state.withLock({ $0.failure }) { throw ScoringError("whole-book rescore failed: \(failure)") }
+        var summary = box.state.withLock { $0.summary }
         summary.seconds = monotonicSeconds() - started
         scorer.logger.info("whole-book rescore done", metadata: [
             "business_date": bd.description, "customers": String(summary.customers), "chunks": String(summary.chunks),
