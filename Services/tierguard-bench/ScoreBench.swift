@@ -4,7 +4,7 @@ import ServiceKit
 import TierGuardModel
 import TierGuardStore
 
-/// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--chunk 1000]`
+/// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--chunk 1000] [--parallelism 2]`
 ///
 /// Resets the database's `public` schema (use a scratch database), migrates, and builds an
 /// archive with COPY: per customer 3 asset accounts (demand deposit, time deposit maturing inside
@@ -24,7 +24,7 @@ enum ScoreBench {
         var i = 0
         while i < arguments.count {
             guard arguments[i].hasPrefix("--"), i + 1 < arguments.count else {
-                FileHandle.standardError.write(Data("usage: tierguard-bench score --database-url URL [--customers N] [--days N] [--rounds N] [--chunk N]\n".utf8))
+                FileHandle.standardError.write(Data("usage: tierguard-bench score --database-url URL [--customers N] [--days N] [--rounds N] [--chunk N] [--parallelism N]\n".utf8))
                 return 64
             }
             options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
@@ -38,10 +38,11 @@ enum ScoreBench {
         let days = Int(options["days"] ?? "") ?? 90
         let rounds = Int(options["rounds"] ?? "") ?? 3
         let chunk = Int(options["chunk"] ?? "") ?? 1_000
+        let parallelism = Int(options["parallelism"] ?? "") ?? 2
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
-                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk))
+                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism))
                 } catch { continuation.resume(throwing: error) }
             }.start()
         }
@@ -49,7 +50,7 @@ enum ScoreBench {
 
     static func format(_ x: Double) -> String { String(format: "%.3f", x) }
 
-    private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int) throws -> Int32 {
+    private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int, parallelism: Int) throws -> Int32 {
         let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-scorer"))
         defer { session.close() }
         try session.executeScript(unsafeSQL: "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
@@ -78,7 +79,7 @@ enum ScoreBench {
             """
         var bookRates: [Double] = [], ceilingRates: [Double] = []
         for round in 1...rounds {
-            let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: chunk)
+            let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: chunk, parallelism: parallelism)
             let summary = try book.run(session)
             guard summary.customers == customers else {
                 throw ScoringError("scored \(summary.customers) customers, expected \(customers)")
@@ -93,7 +94,8 @@ enum ScoreBench {
             bookRates.append(rate)
             ceilingRates.append(ceiling)
             print("round \(round): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
-                  + "(\(summary.newAlerts) new alerts); ceiling (bare SQL, 3 months of 月日均) \(format(ceilingSeconds)) s = "
+                  + "(\(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), model \(format(summary.computeSeconds)), "
+                  + "write \(format(summary.writeSeconds))); ceiling (bare SQL, 3 months of 月日均) \(format(ceilingSeconds)) s = "
                   + "\(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")
         }
         let tiers = try session.query(PostgresQuery("""

@@ -34,6 +34,10 @@ public final class BookScorer {
         public var newAlerts = 0
         public var resolvedAlerts = 0
         public var seconds = 0.0
+        /// Thread-seconds summed over the workers: loading, the model, writing (commit included).
+        public var loadSeconds = 0.0
+        public var computeSeconds = 0.0
+        public var writeSeconds = 0.0
         public var customersPerSecond: Double { seconds > 0 ? Double(customers) / seconds : 0 }
     }
 
@@ -70,6 +74,9 @@ public final class BookScorer {
                     state.summary.chunks += 1
                     state.summary.newAlerts += result.outcome.newAlerts.count
                     state.summary.resolvedAlerts += result.outcome.resolved
+                    state.summary.loadSeconds += result.loadSeconds
+                    state.summary.computeSeconds += result.computeSeconds
+                    state.summary.writeSeconds += result.writeSeconds
                     state.summary.seconds = monotonicSeconds() - started
                     return state.summary
                 }

@@ -42,6 +42,10 @@ public final class CustomerScorer: Sendable {
         public var businessDate: CalendarDate?
         public var scores: [CustomerScore]
         public var outcome: ScoreWriter.Outcome
+        /// Seconds spent loading, in the model, and writing (for the benchmark's breakdown).
+        public var loadSeconds = 0.0
+        public var computeSeconds = 0.0
+        public var writeSeconds = 0.0
     }
 
     /// Scores a chunk of customers in one transaction.
@@ -55,14 +59,18 @@ public final class CustomerScorer: Sendable {
             return Result(businessDate: nil, scores: [], outcome: .init())
         }
         return try session.withTransaction { s in
+            let t0 = monotonicSeconds()
             _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
             let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger)
+            let t1 = monotonicSeconds()
             let scores = inputs.map {
                 CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog)
             }
             logSuitability(scores)
+            let t2 = monotonicSeconds()
             let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy)
-            return Result(businessDate: bd, scores: scores, outcome: outcome)
+            return Result(businessDate: bd, scores: scores, outcome: outcome, loadSeconds: t1 - t0, computeSeconds: t2 - t1,
+                          writeSeconds: monotonicSeconds() - t2)
         }
     }
 
