@@ -11,6 +11,7 @@ public struct FeedbackTokens: Sendable {
         public var name: String
         public var scopes: Set<String>
         public var hash: [UInt8]
+        public init(name: String, scopes: Set<String>, hash: [UInt8]) { self.name = name; self.scopes = scopes; self.hash = hash }
     }
 
     public enum Verdict: Sendable, Equatable {
