@@ -19,11 +19,13 @@ public enum FeedbackStore {
     /// The same key with a different item is refused (409 `idempotency-conflict`).
     public static func submit(_ session: PostgresSession, _ item: FeedbackItem, source: String) throws -> FeedbackOutcome {
         let hash = item.requestHash
-        let claimed = try session.execute(PostgresQuery("""
+        // One round trip claims the key and tells whether the item's customer is in the archive.
+        let claim = try session.query(PostgresQuery("""
             INSERT INTO feedback_receipts (kind, key, request_hash, status, body, source)
             VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (kind, key) DO NOTHING
-            """, name: "FeedbackSQL.claimReceipt").binding(item.kind.rawValue, item.key, hash, source))
-        if claimed == 0 {
+            RETURNING EXISTS (SELECT 1 FROM customers WHERE customer_id = $5)
+            """, name: "FeedbackSQL.claimReceipt").binding(item.kind.rawValue, item.key, hash, source, item.customerID))
+        if claim.count == 0 {
             let rows = try session.query(PostgresQuery(
                 "SELECT request_hash, body FROM feedback_receipts WHERE kind = $1 AND key = $2",
                 name: "FeedbackSQL.readReceipt").binding(item.kind.rawValue, item.key))
@@ -36,7 +38,8 @@ public enum FeedbackStore {
             }
             return FeedbackOutcome(status: 200, body: try row.decode(String.self, column: "body"))
         }
-        let outcome = try applyOrPark(session, item, source: source)
+        let outcome = try applyOrPark(session, item, source: source,
+                                      customerKnown: item.customerID == nil ? nil : try claim[0].decode(Bool.self, at: 0))
         try session.execute(PostgresQuery(
             "UPDATE feedback_receipts SET status = $3, body = $4 WHERE kind = $1 AND key = $2",
             name: "FeedbackSQL.finishReceipt").binding(item.kind.rawValue, item.key, outcome.status, outcome.body))
@@ -55,7 +58,9 @@ public enum FeedbackStore {
     }
 
     /// Applies the item, or parks it in `feedback_pending` when its customer is not in the archive.
-    static func applyOrPark(_ session: PostgresSession, _ item: FeedbackItem, source: String) throws -> FeedbackOutcome {
+    /// `customerKnown`: already looked up by the caller for items that name their customer.
+    static func applyOrPark(_ session: PostgresSession, _ item: FeedbackItem, source: String,
+                            customerKnown: Bool? = nil) throws -> FeedbackOutcome {
         let customer: String
         switch item.payload {
         case .complaintEvent(let event):
@@ -78,8 +83,8 @@ public enum FeedbackStore {
         default:
             customer = item.customerID ?? ""
         }
-        let known = try scalar(session, PostgresQuery("SELECT customer_id FROM customers WHERE customer_id = $1",
-                                                      name: "FeedbackSQL.customerExists").binding(customer)) != nil
+        let known = try customerKnown ?? (scalar(session, PostgresQuery("SELECT customer_id FROM customers WHERE customer_id = $1",
+                                                                        name: "FeedbackSQL.customerExists").binding(customer)) != nil)
         guard known else { return try park(session, item, customer: customer, source: source) }
         let body = try apply(session, item, customer: customer, source: source)
         return FeedbackOutcome(status: 201, body: body)
