@@ -187,4 +187,33 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM alerts") == 0)
         #expect(try f.count("SELECT count(*) FROM tg_jobs") == 0)
     }
+
+    /// Feedback from tierguard-feedback's tables: a CSAT of 2 on BD−3 raises `dissatisfied`; a
+    /// recorded refusal of automated profiling leaves service actions only (PIPL art. 24).
+    @Test func feedbackRaisesDissatisfiedAndProfilingRefusalDropsProducts() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        let before = try #require(try scorer.score(session, customerId: "C1"))
+        #expect(!before.signals.contains { $0.code == .dissatisfied })
+        #expect(before.nextBestAction.recommendations.contains { $0.kind == .product })
+
+        try session.execute(PostgresQuery("""
+            INSERT INTO feedback_surveys (survey_id, customer_id, kind, score, touchpoint, answered_at, source)
+            VALUES ('S1', 'C1', 'csat', 2, 'branch', '2025-02-27T15:00:00+08:00', 'test')
+            """))
+        try session.execute(PostgresQuery("""
+            INSERT INTO customer_preferences (customer_id, automated_profiling_refused, source, recorded_at)
+            VALUES ('C1', true, 'test', now())
+            """))
+        let after = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C1"))
+        let dissatisfied = try #require(after.signals.first { $0.code == .dissatisfied })
+        #expect(dissatisfied.figures["min_csat"] == .number(2))
+        #expect(!after.nextBestAction.recommendations.contains { $0.kind == .product })
+        #expect(after.nextBestAction.suitability.allSatisfy { !$0.allowed && $0.reason == .automatedProfilingRefused })
+        #expect(after.nextBestAction.recommendations.contains { $0.code == "satisfaction_callback" })
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE kind = 'dissatisfied' AND state = 'open'") == 1)
+    }
 }

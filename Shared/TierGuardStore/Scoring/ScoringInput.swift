@@ -8,7 +8,7 @@ import TierGuardModel
 public struct CustomerInput: Sendable, Hashable {
     public var customer: Customer
     public var accounts: [Account]
-    /// Up to BD, grouped by account, each account's in as_of order.
+    /// Up to BD, grouped by account (in any order within an account: `DailyAum` sorts them).
     public var balances: [Balance]
     /// Booked (Shanghai day) in BD−364 … BD.
     public var transactions: [Transaction]
@@ -25,13 +25,12 @@ public struct CustomerInput: Sendable, Hashable {
 /// Loads a chunk of customers from the archive with a few set-based statements (one each for
 /// customers, accounts, balances, transactions and feedback), whatever the chunk's size.
 ///
-/// Feedback (issue 8) is read defensively: the feedback service owns `feedback_surveys`
-/// (customer_id, kind 'csat'/'nps', score, answered_at) and `complaints` (customer_id, and
-/// closed_at or state). When a table or one of those columns is missing, that part of the summary
-/// is empty — the `dissatisfied` signal cannot fire from data that does not exist yet — and the
-/// probe says so once in the log. Recorded consent (marketing refusal, automated-profiling
-/// refusal) is read the same way from `customer_preferences` (customer_id, marketing_refused,
-/// automated_profiling_refused) when present.
+/// Feedback (issue 8, migration 0003) is read defensively, so the scorer runs against an archive
+/// without it: `feedback_surveys` (customer_id, kind 'csat'/'nps', score, answered_at),
+/// `complaints` (customer_id, state ≠ 'closed' is open; closed_at IS NULL when there is no state),
+/// and `customer_preferences` (customer_id, marketing_opt_out_recorded,
+/// automated_profiling_refused). When a table or one of those columns is missing, that part is
+/// empty — `dissatisfied` cannot fire from data that does not exist — and the probe says so once.
 public final class ArchiveLoader: Sendable {
     struct FeedbackSources: Sendable {
         var surveys = false
@@ -135,9 +134,9 @@ public final class ArchiveLoader: Sendable {
         var found = FeedbackSources()
         found.surveys = ["customer_id", "kind", "score", "answered_at"].allSatisfy { columns["feedback_surveys"]?.contains($0) ?? false }
         let complaints = columns["complaints"] ?? []
-        found.complaintsClosedAt = complaints.contains("customer_id") && complaints.contains("closed_at")
-        found.complaintsState = complaints.contains("customer_id") && complaints.contains("state") && !found.complaintsClosedAt
-        found.preferences = ["customer_id", "marketing_refused", "automated_profiling_refused"]
+        found.complaintsState = complaints.contains("customer_id") && complaints.contains("state")
+        found.complaintsClosedAt = complaints.contains("customer_id") && complaints.contains("closed_at") && !found.complaintsState
+        found.preferences = ["customer_id", "marketing_opt_out_recorded", "automated_profiling_refused"]
             .allSatisfy { columns["customer_preferences"]?.contains($0) ?? false }
         if !found.surveys || !(found.complaintsClosedAt || found.complaintsState) {
             logger?.notice("feedback tables not (all) present: dissatisfied reads only what exists",
@@ -181,7 +180,7 @@ public final class ArchiveLoader: Sendable {
         }
         if found.preferences {
             for row in try session.query(PostgresQuery("""
-                SELECT customer_id, coalesce(marketing_refused, false), coalesce(automated_profiling_refused, false)
+                SELECT customer_id, coalesce(marketing_opt_out_recorded, false), coalesce(automated_profiling_refused, false)
                 FROM customer_preferences WHERE customer_id = ANY($1::text[])
                 """, name: "ArchiveLoader.preferences").binding(customerIds)) {
                 consents[try row.decode(String.self, at: 0)] = ConsentState(

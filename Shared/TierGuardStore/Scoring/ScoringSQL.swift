@@ -41,10 +41,11 @@ public enum ScoringSQL {
         FROM accounts WHERE customer_id = ANY($1::text[]) ORDER BY customer_id, account_id
         """, name: "ScoringSQL.accounts")
 
-    /// One row per account: its balances up to BD as two parallel arrays, in as_of order.
+    /// One row per account: its balances up to BD as two parallel arrays (aligned: both
+    /// aggregates see the rows in the same order). Unordered on purpose: a per-group sort cost
+    /// more than the whole model, and `DailyAum` orders each account's balances itself.
     public static let balances = PostgresQuery("""
-        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01' ORDER BY as_of),
-               array_agg(balance_fen ORDER BY as_of)
+        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
         FROM balances WHERE customer_id = ANY($1::text[]) AND as_of <= $2::date
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balances")
