@@ -92,9 +92,14 @@ public final class FeedLineReader {
         self.maxLineLength = maxLineLength
         self.chunkSize = chunkSize
         self.source = .descriptor(fileDescriptor, close: closeWhenDone)
-        self.capacity = chunkSize + maxLineLength + 1
+        self.capacity = chunkSize + maxLineLength + FeedLineReader.lineEndAndBOMSlack
         self.buffer = .allocate(capacity: capacity)
     }
+
+    /// Bytes a pending line may hold past `maxLineLength` before it is skipped as overlong: its `\r`,
+    /// and on line 1 a BOM. Without the BOM's 3 bytes a BOM-prefixed first line would be judged by
+    /// where the chunks happen to end (found by deploy/fuzz).
+    static let lineEndAndBOMSlack = 4
 
     /// Reads from bytes in memory (an HTTP body, a test), in `chunkSize` pieces like a file.
     public init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
@@ -102,7 +107,7 @@ public final class FeedLineReader {
         self.maxLineLength = maxLineLength
         self.chunkSize = chunkSize
         self.source = .bytes(bytes, position: 0)
-        self.capacity = chunkSize + maxLineLength + 1
+        self.capacity = chunkSize + maxLineLength + FeedLineReader.lineEndAndBOMSlack
         self.buffer = .allocate(capacity: capacity)
     }
 
@@ -139,10 +144,13 @@ public final class FeedLineReader {
         var lo = 0, hi = 0
         var scanFrom = 0
         var atEnd = false
-        // Overlong line being skipped: its prefix and length so far.
+        // Overlong line being skipped: its prefix and length so far, and whether its last byte so far
+        // is a `\r` (which is not counted when the `\n` comes at the start of the next chunk).
         var skipping = false
         var skippedLength = 0
-        let prefix = UnsafeMutablePointer<UInt8>.allocate(capacity: FeedLineReader.overlongPrefixLength)
+        var skippedEndsInCR = false
+        // Room for a BOM on line 1 on top of the prefix.
+        let prefix = UnsafeMutablePointer<UInt8>.allocate(capacity: FeedLineReader.overlongPrefixLength + 3)
         defer { prefix.deallocate() }
         var prefixCount = 0
 
@@ -170,9 +178,27 @@ public final class FeedLineReader {
             try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: p, count: count), fault: fault))
         }
 
+        // Keeps the first bytes of the line being skipped, up to the prefix length.
+        func keepPrefix(_ from: UnsafePointer<UInt8>, _ count: Int) {
+            let n = min(count, FeedLineReader.overlongPrefixLength + 3 - prefixCount)
+            guard n > 0 else { return }
+            (prefix + prefixCount).update(from: from, count: n)
+            prefixCount += n
+        }
+
         func emitSkipped() throws {
             lineNumber += 1
-            try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: prefix, count: prefixCount),
+            // The same BOM rule as `emit`: dropped from line 1, in its text and its length.
+            var p = UnsafePointer(prefix)
+            var count = prefixCount
+            if lineNumber == 1 && count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF {
+                p += 3
+                count -= 3
+                skippedLength -= 3
+            }
+            // `skippedLength` leaves out the `\r` the prefix may end with.
+            try body(Line(number: lineNumber,
+                          bytes: UnsafeBufferPointer(start: p, count: min(count, skippedLength, FeedLineReader.overlongPrefixLength)),
                           fault: .tooLong(length: skippedLength, limit: maxLineLength)))
             skipping = false
             skippedLength = 0
@@ -184,7 +210,8 @@ public final class FeedLineReader {
                 let nl = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 if skipping {
                     skippedLength += nl - lo
-                    if nl > lo && buffer[nl - 1] == 0x0D { skippedLength -= 1 }
+                    keepPrefix(buffer + lo, nl - lo)
+                    if nl > lo ? buffer[nl - 1] == 0x0D : skippedEndsInCR { skippedLength -= 1 }
                     try emitSkipped()
                 } else {
                     try emit(buffer + lo, nl - lo)
@@ -196,13 +223,17 @@ public final class FeedLineReader {
             // No line end in [lo, hi).
             if skipping {
                 skippedLength += hi - lo
+                keepPrefix(buffer + lo, hi - lo)
+                if hi > lo { skippedEndsInCR = buffer[hi - 1] == 0x0D }
                 lo = hi
-            } else if hi - lo > maxLineLength + 1 {
-                // +1: a line of exactly the limit may still be waiting for its "\r\n".
+            } else if hi - lo > maxLineLength + (lineNumber == 0 ? FeedLineReader.lineEndAndBOMSlack : 1) {
+                // +1: a line of exactly the limit may still be waiting for its "\r\n"; line 1 may
+                // also start with a 3-byte BOM that does not count.
                 skipping = true
-                prefixCount = min(hi - lo, FeedLineReader.overlongPrefixLength)
-                prefix.update(from: buffer + lo, count: prefixCount)
+                prefixCount = 0
+                keepPrefix(buffer + lo, hi - lo)
                 skippedLength = hi - lo
+                skippedEndsInCR = buffer[hi - 1] == 0x0D
                 lo = hi
             }
             if atEnd { break }
