@@ -1,17 +1,116 @@
 import Foundation
+import JobQueue
 import Postgres
 import ServiceKit
+import TierGuardModel
 import TierGuardStore
 
-/// tierguard-notifier: Turns alerts into messages to relationship managers (WeCom, webhook, SMS, mail).
+/// tierguard-notifier: turns alerts into messages to relationship managers (webhook, WeCom robot,
+/// WeCom application, email) and the few customer-facing SMS the policy allows; plans RM tasks.
 ///
-/// This build connects, migrates, serves /livez, /readyz and /metrics and waits for SIGTERM; its
-/// queue handlers are not in this build yet (see the README's status table).
+/// Works queue `notifier` with the job queue's `JobWorker`:
+/// - `notify_alert` `{"alert_id": N}` (enqueued by the scorer with each new alert): urgent → sent at
+///   once (snoozed to 08:00 in quiet hours), otherwise held for the digest (`AlertNotifier.deliver`);
+/// - `send_notification` `{"notification_id": N}`: digests, escalations, operator retries;
+/// - `send_digests`, periodic at `TIERGUARD_NOTIFY_DIGEST_CRON` (08:30 Asia/Shanghai): `DigestBuilder`;
+/// - `rm_tasks_daily`, periodic at `TIERGUARD_NOTIFY_TASKS_CRON` (07:00): `RMTaskPlanner` for the business date.
+/// A retryable delivery throws (the queue's backoff: attempt⁴ + 15 s, 20 attempts); on the last
+/// attempt it is recorded `failed` for `tierguardctl notify failed`. Time rules read the database clock.
+let digestCron = ConfigVariable("TIERGUARD_NOTIFY_DIGEST_CRON", default: "30 8 * * *", "cron (Asia/Shanghai) of the morning digest")
+let tasksCron = ConfigVariable("TIERGUARD_NOTIFY_TASKS_CRON", default: "0 7 * * *", "cron (Asia/Shanghai) of the daily RM task run")
+let concurrencyVariable = ConfigVariable("TIERGUARD_NOTIFY_CONCURRENCY", default: "8", "deliveries in flight at once")
 let bootstrap = ServiceBootstrap.parse(
-    service: "tierguard-notifier", version: "0.1.0", abstract: "Turns alerts into messages to relationship managers (WeCom, webhook, SMS, mail)", variables: [])
+    service: "tierguard-notifier", version: "0.2.0",
+    abstract: "Turns alerts into messages to relationship managers (WeCom, webhook, SMS, mail) and plans RM tasks",
+    variables: NotifierConfiguration.configVariables + [digestCron, tasksCron, concurrencyVariable])
+let configuration: NotifierConfiguration
+let concurrency: Int
+do {
+    configuration = try NotifierConfiguration.load(bootstrap.config, urgentKinds: ScoringPolicy.builtIn.urgentAlertKinds)
+    concurrency = try bootstrap.config.int(concurrencyVariable.name, in: 1...64)
+} catch {
+    bootstrap.logger.critical("configuration: \(error)")
+    ExitCode.configuration.exit()
+}
 let connection = await bootstrap.connectAndMigrate()
 let server = bootstrap.startHTTP(readiness: bootstrap.readinessCheck(connection))
-await bootstrap.waitForShutdownSignal()
+let notifier = AlertNotifier(configuration: configuration)
+let clock = DatabaseNotifyClock()
+
+/// Maps the notifier's outcome to the queue's: snooze stays a snooze; everything else is done.
+func jobResult(_ outcome: NotifyOutcome, _ context: JobContext) -> JobResult {
+    context.logger.info("notification handled", metadata: ["outcome": "\(outcome)"])
+    if case .snooze(let seconds) = outcome { return .snooze(seconds: max(1, seconds)) }
+    return .completed
+}
+
+var registry = JobRegistry()
+registry.register(NotifyJobs.notifyAlert, NotifyJobs.AlertArgs.self) { args, context in
+    let final = context.attempt >= context.maxAttempts
+    let outcome = try await context.database.withConnection { connection in
+        try await connection.withSession { session in
+            try notifier.deliver(session: session, alertId: args.alert_id, now: try clock.now(session), finalAttempt: final)
+        }
+    }
+    return jobResult(outcome, context)
+}
+registry.register(NotifyJobs.sendNotification, NotifyJobs.NotificationArgs.self) { args, context in
+    let final = context.attempt >= context.maxAttempts
+    let outcome = try await context.database.withConnection { connection in
+        try await connection.withSession { session in
+            try notifier.send(session: session, notificationId: args.notification_id, finalAttempt: final)
+        }
+    }
+    return jobResult(outcome, context)
+}
+registry.register(NotifyJobs.sendDigests) { context in
+    let summary = try await context.database.withConnection { connection in
+        try await connection.withSession { session in
+            try DigestBuilder.build(session: session, policy: configuration.policy,
+                                    day: NotifyPolicy.shanghaiDay(try clock.now(session)))
+        }
+    }
+    context.logger.info("digests built", metadata: ["digests": "\(summary.digests)", "included": "\(summary.included)",
+                                                    "still_waiting": "\(summary.stillWaiting)"])
+    return .completed
+}
+registry.register(NotifyJobs.rmTasksDaily) { context in
+    let summary = try await context.database.withConnection { connection in
+        try await connection.withSession { session -> RMTaskPlanner.Summary in
+            let now = try clock.now(session)
+            let rows = try session.query(PostgresQuery("SELECT tierguard_business_date()::text", name: "notifier.businessDate"))
+            let today = try rows[0].decode(String?.self, at: 0).flatMap { CalendarDate($0) } ?? NotifyPolicy.shanghaiDay(now)
+            return try RMTaskPlanner.run(session: session, configuration: configuration, today: today, now: now)
+        }
+    }
+    context.logger.info("rm tasks", metadata: ["follow_ups": "\(summary.followUps)", "birthdays": "\(summary.birthdays)",
+                                               "maturities": "\(summary.maturities)", "expired": "\(summary.expired)",
+                                               "escalations": "\(summary.escalations.count)"])
+    return .completed
+}
+
+var workerConfig = JobWorkerConfiguration(database: bootstrap.database, queue: AlertNotifier.queue, service: bootstrap.service)
+workerConfig.concurrency = concurrency
+workerConfig.handlerConnections = concurrency
+do {
+    workerConfig.periodicJobs = [
+        try PeriodicJob(name: NotifyJobs.sendDigests, cron: try bootstrap.config.string(digestCron.name),
+                        job: NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.sendDigests, maxAttempts: 5, uniqueKey: NotifyJobs.sendDigests)),
+        try PeriodicJob(name: NotifyJobs.rmTasksDaily, cron: try bootstrap.config.string(tasksCron.name),
+                        job: NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.rmTasksDaily, maxAttempts: 5, uniqueKey: NotifyJobs.rmTasksDaily)),
+    ]
+} catch {
+    bootstrap.logger.critical("configuration: \(error)")
+    ExitCode.configuration.exit()
+}
+let worker = JobWorker(configuration: workerConfig, registry: registry, logger: bootstrap.logger, metrics: bootstrap.metrics)
+do {
+    try await worker.start()
+} catch {
+    bootstrap.logger.critical("cannot start the worker: \(error)")
+    ExitCode.unavailable.exit()
+}
+await worker.run(until: bootstrap.signals, deadline: .seconds(Int64(bootstrap.drainSeconds)))
 server.stop()
 await connection.close()
 ExitCode.success.exit()
