@@ -5,12 +5,14 @@ import Foundation
 ///   tierguard-bench queue …     job queue drain rate and idle pickup latency (issue 3)
 ///   tierguard-bench ingest …    1,000,000-transaction feed end to end vs psql \copy (issue 4)
 ///   tierguard-bench score …     whole-book scoring customers/s (issue 5)
+///   tierguard-bench feedback …  survey POSTs/s with durable commits, p50/p99 (issue 8)
 ///   tierguard-bench queue-worker …  a worker process the queue benchmark and tests spawn
 let benchmarks: [String: @Sendable ([String]) async throws -> Int32] = [
     "queue": QueueBench.run,
     "queue-worker": QueueBench.runWorker,
     "ingest": IngestBench.run,
     "score": ScoreBench.run,
+    "feedback": FeedbackBench.run,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
