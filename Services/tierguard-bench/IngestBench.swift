@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 import TierGuardStore
 
-/// `tierguard-bench ingest --database-url URL [--transactions 1000000] [--customers 10000] [--runs 3] [--dir DIR]`
+/// `tierguard-bench ingest --database-url URL [--transactions 1000000] [--customers 10000] [--runs 3] [--dir DIR] [--phases]`
 ///
 /// Writes a deterministic NDJSON feed (one customer, one account each, then the transactions spread
 /// over the accounts, ~200 bytes a line) and, beside it, the same transactions as COPY text. Each run
@@ -11,13 +11,19 @@ import TierGuardStore
 /// exact code path of `tierguard-ingest load FILE`, and (2) `psql -c "\copy"` of the same transaction
 /// rows into a bare logged table with a primary key: the ceiling. Prints rows/s of both, the ratio, and
 /// the median of the runs. Build with `-c release`; run it against a cluster with durable defaults.
+///
+/// `--phases` also prints, per run, the wall time of each ingest step (`IngestResult.phases`: stream =
+/// read + decode + send COPY data, copy end, analyze, apply per table, jobs, commit) and, once, a
+/// decode-only pass over the file without a database (the client's share of `stream`).
 enum IngestBench {
     static func run(_ arguments: [String]) async throws -> Int32 {
         var options: [String: String] = [:]
         var i = 0
+        var showPhases = false
         while i < arguments.count {
+            if arguments[i] == "--phases" { showPhases = true; i += 1; continue }
             guard arguments[i].hasPrefix("--"), i + 1 < arguments.count else {
-                FileHandle.standardError.write(Data("usage: tierguard-bench ingest --database-url URL [--transactions N] [--customers N] [--runs N] [--dir DIR]\n".utf8))
+                FileHandle.standardError.write(Data("usage: tierguard-bench ingest --database-url URL [--transactions N] [--customers N] [--runs N] [--dir DIR] [--phases]\n".utf8))
                 return 64
             }
             options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
@@ -36,19 +42,28 @@ enum IngestBench {
         let started = monotonicSeconds()
         try writeFeed(feed: feed, copyFile: copyFile, customers: customers, transactions: transactions)
         print("generated \(transactions) transactions for \(customers) customers in \(format(monotonicSeconds() - started)) s: \(feed)")
+        if showPhases {
+            let t0 = monotonicSeconds()
+            let lines = try FeedIngestor.decodeOnly(path: feed)
+            let seconds = monotonicSeconds() - t0
+            print("decode only (read, decode, build COPY rows; no database): \(lines) lines in \(format(seconds)) s = \(Int(Double(lines) / seconds)) lines/s")
+        }
 
         // Run on a thread of our own: every call below blocks.
+        let printPhases = showPhases
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
                     continuation.resume(returning: try measure(url: url, feed: feed, copyFile: copyFile,
-                                                               transactions: transactions, runs: runs))
+                                                               transactions: transactions, runs: runs,
+                                                               showPhases: printPhases))
                 } catch { continuation.resume(throwing: error) }
             }.start()
         }
     }
 
-    private static func measure(url: String, feed: String, copyFile: String, transactions: Int, runs: Int) throws -> Int32 {
+    private static func measure(url: String, feed: String, copyFile: String, transactions: Int, runs: Int,
+                                showPhases: Bool) throws -> Int32 {
         let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-ingest"))
         defer { session.close() }
         var ingestRates: [Double] = [], copyRates: [Double] = []
@@ -78,6 +93,9 @@ enum IngestBench {
             guard psql.terminationStatus == 0 else { print("psql \\copy failed"); return 1 }
             let ingestRate = Double(transactions) / ingestSeconds, copyRate = Double(transactions) / copySeconds
             ingestRates.append(ingestRate); copyRates.append(copyRate)
+            if showPhases {
+                print("run \(run) phases: " + result.phases.map { "\($0.name) \(format($0.seconds))" }.joined(separator: ", "))
+            }
             print("run \(run): ingest \(format(ingestSeconds)) s = \(Int(ingestRate)) transactions/s (batch \(result.batchId): accepted \(result.accepted), jobs \(result.jobsEnqueued)); psql \\copy \(format(copySeconds)) s = \(Int(copyRate)) rows/s; ratio \(format(ingestRate / copyRate))")
         }
         let ingest = median(ingestRates), copy = median(copyRates)

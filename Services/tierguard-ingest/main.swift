@@ -18,15 +18,23 @@ import TierGuardStore
 ///   moved to `DIR/processed/`; a file unusable as a whole (unreadable, bad CSV header, unknown name) goes
 ///   to `DIR/failed/` with `NAME.reason` beside it. Files are taken in name order.
 /// - `serve`: `POST /v1/feed` with an NDJSON body and `Authorization: Bearer TOKEN`. Tokens are configured
-///   as SHA-256 hashes only (`TIERGUARD_INGEST_TOKENS=name:sha256hex,…`, or `_FILE`); several may be
-///   active so they can rotate. No or malformed Authorization → 401; a token matching no hash → 403
-///   (every configured hash is compared in constant time). The answer: batch id, counts, rejects (line and
-///   masked reason, at most 100). Per-token rate limiting is not implemented yet.
+///   as SHA-256 hashes only (`FeedTokens`: `TIERGUARD_INGEST_TOKENS=name:sha256hex,…` or, with scopes,
+///   `name:scope+scope:sha256hex`; or `_FILE`); several may be active so they can rotate. No or malformed
+///   Authorization → 401; a token matching no hash, or with scopes but without `feed:write` → 403 (every
+///   configured hash is compared in constant time); over its rate (`FeedRateLimiter`, per token name:
+///   `TIERGUARD_INGEST_RATE_PER_MINUTE`, `TIERGUARD_INGEST_RATE_BURST`) → 429 with `Retry-After`. The
+///   answer: batch id, counts, rejects (line and masked reason, at most 100).
 /// Every subcommand migrates at start; `application_name` is `tierguard-ingest`.
 let tokensVariable = ConfigVariable("TIERGUARD_INGEST_TOKENS", default: "",
-                                    "bearer tokens for POST /v1/feed as name:sha256hex, comma-separated", isSecret: true)
+                                    "bearer tokens for POST /v1/feed, comma-separated: name:sha256hex (may post) or name:scope+scope:sha256hex (may post with scope feed:write)",
+                                    isSecret: true)
+let ratePerMinuteVariable = ConfigVariable("TIERGUARD_INGEST_RATE_PER_MINUTE", default: "60",
+                                           "POST /v1/feed requests per minute per token name, refilled continuously; 0 = unlimited (over it: 429 with Retry-After)")
+let rateBurstVariable = ConfigVariable("TIERGUARD_INGEST_RATE_BURST", default: "10",
+                                       "POST /v1/feed requests a token name may send at once before the per-minute rate applies")
 let config = ServiceConfig(service: "tierguard-ingest",
-                           variables: [.databaseURL, .logLevel, .httpHost, .httpPort, tokensVariable])
+                           variables: [.databaseURL, .logLevel, .httpHost, .httpPort, tokensVariable,
+                                       ratePerMinuteVariable, rateBurstVariable])
 let spec = CommandSpec(
     name: "tierguard-ingest", abstract: "Loads feeds (contract v\(FeedContract.version)) into the customer archive.",
     subcommands: [
@@ -157,16 +165,12 @@ case "watch":
 
 case "serve":
     let signals = SignalWatcher()
-    /// name → SHA-256 hex (lowercase) of each active token.
-    let tokenHashes: [(String, String)]
+    let tokens: FeedTokens
+    let limiter: FeedRateLimiter
     do {
-        tokenHashes = try env.string(tokensVariable.name).split(separator: ",").map { entry in
-            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[1].count == 64, parts[1].allSatisfy(\.isHexDigit) else {
-                throw ConfigError(code: .invalidValue, variable: tokensVariable.name, value: nil, expected: "name:sha256hex,…")
-            }
-            return (parts[0], parts[1].lowercased())
-        }
+        tokens = try FeedTokens(parsing: try env.string(tokensVariable.name), variable: tokensVariable.name)
+        limiter = FeedRateLimiter(perMinute: try env.int(ratePerMinuteVariable.name, in: 0...1_000_000),
+                                  burst: try env.int(rateBurstVariable.name, in: 1...1_000_000))
         _ = try connectAndMigrate()
     } catch {
         logger.error("cannot start", metadata: ["error": "\(error)"])
@@ -181,7 +185,8 @@ case "serve":
     } catch {
         logger.error("bad configuration", metadata: ["error": "\(error)"]); ExitCode.configuration.exit()
     }
-    server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokenHashes, connection: connection, logger: logger))
+    if tokens.entries.isEmpty { logger.warning("TIERGUARD_INGEST_TOKENS is empty: every POST /v1/feed will be refused") }
+    server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokens, limiter: limiter, connection: connection, logger: logger))
     do {
         let port = try server.start()
         logger.info("listening", metadata: ["port": "\(port)"])
@@ -211,17 +216,26 @@ enum FeedRoute {
         return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: [UInt8](data))
     }
 
-    static func handler(tokens: [(String, String)], connection: PostgresConnection, logger: Logger) -> HTTPServer.Handler {
-        let tokens = tokens.map { TokenHash(name: $0.0, hash: $0.1) }
+    static func handler(tokens: FeedTokens, limiter: FeedRateLimiter, connection: PostgresConnection,
+                        logger: Logger) -> HTTPServer.Handler {
         return { request in
-            guard let header = request.headers.values("Authorization").first, header.hasPrefix("Bearer "),
-                  header.count > 7 else {
-                return json(401, ["error": "missing bearer token"])
+            let tokenName: String
+            switch tokens.verify(authorization: request.headers.values("Authorization").first) {
+            case .missing:
+                var response = json(401, ["error": "missing bearer token"])
+                response.headers.add("WWW-Authenticate", "Bearer")
+                return response
+            case .invalid: return json(403, ["error": "token not accepted"])
+            case .lacksScope(let name):
+                logger.warning("feed refused: token lacks scope", metadata: ["token": name, "scope": FeedTokens.feedWrite])
+                return json(403, ["error": "token lacks scope \(FeedTokens.feedWrite)"])
+            case .allowed(let name): tokenName = name
             }
-            let presented = FeedChecksum.sha256(bytes: Array(header.dropFirst(7).utf8))
-            var matched: String?
-            for token in tokens where ConstantTime.equals(presented, token.hash) { matched = token.name }
-            guard let tokenName = matched else { return json(403, ["error": "token not accepted"]) }
+            if let retryAfter = limiter.acquire(tokenName) {
+                var response = json(429, ["error": "too many feeds from \(tokenName); retry after \(retryAfter) s"])
+                response.headers.add("Retry-After", String(retryAfter))
+                return response
+            }
             let body = request.body
             do {
                 let result = try await connection.withSession { session in
@@ -240,6 +254,4 @@ enum FeedRoute {
             }
         }
     }
-
-    struct TokenHash: Sendable { var name: String; var hash: String }
 }

@@ -34,6 +34,15 @@ public struct IngestResult: Sendable, Hashable {
     /// The first rejects (line and masked reason), at most `IngestOptions.rejectSampleLimit`.
     public var sampleRejects: [IngestRejectSummary]
     public var seconds: Double
+    /// Wall time of each step, in order (`stream` = read, decode and send the COPY data; `copy end` = the
+    /// server finishing the COPY; `apply <table>`; `jobs`; `commit`), for `tierguard-bench ingest --phases`.
+    public var phases: [IngestPhase] = []
+}
+
+/// One timed step of an ingest.
+public struct IngestPhase: Sendable, Hashable {
+    public var name: String
+    public var seconds: Double
 }
 
 /// One reject as the HTTP answer and the CLI print it: the reason is already masked.
@@ -116,10 +125,14 @@ public enum FeedIngestor {
                               options: IngestOptions = IngestOptions()) throws -> IngestResult {
         let started = monotonicSeconds()
         do {
-            return try session.withTransaction { session in
+            var result = try session.withTransaction { session in
                 try run(session: session, reader: reader, format: format, source: source, fileName: fileName,
                         checksum: checksum, options: options, started: started)
             }
+            let committed = monotonicSeconds()
+            result.phases.append(IngestPhase(name: "commit", seconds: committed - started - result.seconds))
+            result.seconds = committed - started
+            return result
         } catch let error as FeedFileError {
             try recordFailure(session: session, source: source, fileName: fileName, checksum: checksum,
                                      format: format, message: error.message)
@@ -147,6 +160,14 @@ public enum FeedIngestor {
             throw IngestFileFailure(batchId: nil, message: "inserting the batch row returned nothing")
         }
         try createStaging(session)
+        var phases: [IngestPhase] = []
+        var mark = started
+        func phase(_ name: String) {
+            let now = monotonicSeconds()
+            phases.append(IngestPhase(name: name, seconds: now - mark))
+            mark = now
+        }
+        phase("setup")
 
         // Stream: decode → COPY. Counts and the first rejects stay in memory; nothing else does.
         var writer = StagingRowWriter()
@@ -172,24 +193,34 @@ public enum FeedIngestor {
                     if sinceProgress >= options.progressEvery { sinceProgress = 0; progress(recordLines + rejectLines) }
                 }
             }
+            phase("stream")
         }
+        phase("copy end")
         for partition in ["c", "a", "b", "t", "r", "x"] {
             try session.execute(PostgresQuery(unsafeSQL: "ANALYZE tg_stg_\(partition)"))
         }
         try session.execute(PostgresQuery("SET LOCAL work_mem = '128MB'"))
-        try session.execute(PostgresQuery("""
-            INSERT INTO ingest_rejects (batch_id, line_number, record_type, field, reason, raw_text)
-            SELECT $1, line, x_record_type, x_field, x_reason, x_raw_text FROM tg_stg_x
-            """).binding(batchId))
+        phase("analyze")
 
         var total = ApplyCounts()
         for spec in ArchiveTableSpec.applyOrder {
             let counts = try ArchiveApply.apply(spec, session: session, batchId: batchId)
+            phase("apply \(spec.table)")
             total.accepted += counts.accepted
             total.unchanged += counts.unchanged
             total.pending += counts.pending
             total.appliedPending += counts.appliedPending
         }
+
+        // Rejects, after the apply so an account this feed brought names the customer of a refused
+        // balance or transaction line (`RejectKeys`).
+        try session.execute(PostgresQuery("""
+            INSERT INTO ingest_rejects (batch_id, line_number, record_type, field, reason, raw_text, customer_id, natural_key)
+            SELECT $1, s.line, s.x_record_type, s.x_field, s.x_reason, s.x_raw_text,
+                   coalesce(s.x_customer_id, acc.customer_id), s.x_natural_key
+            FROM tg_stg_x s LEFT JOIN accounts acc ON acc.account_id = s.x_account_id
+            """).binding(batchId))
+        phase("rejects")
 
         // One coalesced job per changed customer, in this transaction (the outbox).
         let customers = try session.query(PostgresQuery(
@@ -203,6 +234,7 @@ public enum FeedIngestor {
             start += 1000
         }
         try session.execute(PostgresQuery("DROP TABLE tg_stg, tg_touched"))
+        phase("jobs")
         let seconds = monotonicSeconds() - started
         try session.execute(PostgresQuery("""
             UPDATE ingest_batches SET finished_at = clock_timestamp(), accepted = $2, rejected = $3, unchanged = $4,
@@ -213,7 +245,21 @@ public enum FeedIngestor {
         return IngestResult(batchId: batchId, accepted: total.accepted, rejected: rejectLines, unchanged: total.unchanged,
                             pending: total.pending, appliedPending: total.appliedPending, jobsEnqueued: jobs,
                             changedCustomers: customers.count, lines: recordLines + rejectLines,
-                            sampleRejects: samples, seconds: seconds)
+                            sampleRejects: samples, seconds: seconds, phases: phases)
+    }
+
+    /// Reads, decodes and builds the staging rows of a feed without a database: the client-side cost
+    /// alone (`tierguard-bench ingest --phases`). Returns the non-blank lines.
+    public static func decodeOnly(path: String, format: FeedFormat? = nil) throws -> Int {
+        guard let format = format ?? FeedFormat.inferred(fromFileName: path) else { return 0 }
+        var writer = StagingRowWriter()
+        defer { writer.release() }
+        var lines = 0
+        try FeedDecoder.decode(try FeedLineReader(path: path), format: format) { item in
+            writer.build(item)
+            lines += 1
+        }
+        return lines
     }
 
     /// The job that wakes the scorer for one customer: queue `scorer`, kind `score_customer`, coalesced

@@ -29,7 +29,8 @@ struct StagingRowWriter {
                                      "t_category", "t_channel", "t_counterparty_bank", "t_description"]
     static let rmColumns = ["r_rm_id", "r_name", "r_branch_id", "r_manager_rm_id", "r_wecom_userid", "r_email",
                             "r_mobile", "r_active"]
-    static let rejectColumns = ["x_record_type", "x_field", "x_reason", "x_raw_text"]
+    static let rejectColumns = ["x_record_type", "x_field", "x_reason", "x_raw_text", "x_customer_id", "x_account_id",
+                                "x_natural_key"]
 
     /// Column types for `CREATE TEMP TABLE tg_stg`.
     static let columnTypes: [String: String] = [
@@ -124,6 +125,8 @@ struct StagingRowWriter {
             prefix(reject.lineNumber, "x")
             row.append(contentsOf: Self.nullsBeforeReject)
             text(reject.recordType?.rawValue); text(reject.field); text(reject.reason); text(reject.rawText)
+            let keys = RejectKeys(reject)
+            text(keys.customerId); text(keys.accountId); text(keys.naturalKey)
             row.append(contentsOf: Array("\t\\N".utf8))
         }
         row.append(0x0A)
@@ -220,5 +223,64 @@ struct StagingRowWriter {
             var i = n - 1
             while i >= 0 { row.append(buf[i]); i -= 1 }
         }
+    }
+}
+
+/// What a refused NDJSON line still says about whose it is, for `ingest_rejects.customer_id` and
+/// `natural_key`: the string values of `customer_id`, `account_id` (the apply step turns a known
+/// account into its customer) and the record type's key fields, when the line is a JSON object and the
+/// value is a plain string (no escapes) of 1–64 printable ASCII characters; a `customer_id` must also
+/// match the contract (1–32 of `[A-Za-z0-9_-]`). Anything else stays null: a CSV line, a line that is
+/// not JSON, an escaped value. Rejects are rare, so this scan costs nothing on the bulk path.
+struct RejectKeys {
+    var customerId: String?
+    var accountId: String?
+    var naturalKey: String?
+
+    init(_ reject: FeedReject) {
+        let raw = Array(reject.rawText.utf8)
+        guard raw.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B else { return }  // '{'
+        if let id = Self.stringValue(raw, "customer_id"),
+           id.utf8.count <= 32, id.utf8.allSatisfy({ Self.isIdentifierByte($0) }) {
+            customerId = id
+        }
+        accountId = Self.stringValue(raw, "account_id")
+        switch reject.recordType {
+        case .customer?: naturalKey = customerId
+        case .account?: naturalKey = accountId
+        case .balance?:
+            if let account = accountId, let asOf = Self.stringValue(raw, "as_of") { naturalKey = account + " " + asOf }
+        case .transaction?: naturalKey = Self.stringValue(raw, "txn_id")
+        case .relationshipManager?: naturalKey = Self.stringValue(raw, "rm_id")
+        case nil: break
+        }
+    }
+
+    static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+    }
+
+    /// The first `"name": "value"` of the line, as described above.
+    static func stringValue(_ raw: [UInt8], _ name: String) -> String? {
+        let needle = Array(("\"" + name + "\"").utf8)
+        var i = 0
+        outer: while i + needle.count <= raw.count {
+            for k in 0..<needle.count where raw[i + k] != needle[k] { i += 1; continue outer }
+            var j = i + needle.count
+            while j < raw.count, raw[j] == 0x20 || raw[j] == 0x09 { j += 1 }
+            guard j < raw.count, raw[j] == 0x3A else { i += 1; continue }  // ':'
+            j += 1
+            while j < raw.count, raw[j] == 0x20 || raw[j] == 0x09 { j += 1 }
+            guard j < raw.count, raw[j] == 0x22 else { return nil }
+            j += 1
+            let start = j
+            while j < raw.count, raw[j] != 0x22 {
+                guard raw[j] >= 0x20, raw[j] < 0x7F, raw[j] != 0x5C else { return nil }
+                j += 1
+            }
+            guard j < raw.count, j > start, j - start <= 64 else { return nil }
+            return String(decoding: raw[start..<j], as: UTF8.self)
+        }
+        return nil
     }
 }
