@@ -62,18 +62,7 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     public func send(_ message: OutgoingMessage, session: PostgresSession) -> [DeliveryAttempt] {
-        let now = timestamp()
-        let id = "msg_\(message.notificationId)"
-        let body = Self.body(for: message, timestamp: now)
-        let started = monotonicSeconds()
-        let reply = client.send(method: "POST", url: message.target, headers: [
-            ("Content-Type", "application/json"),
-            ("webhook-id", id),
-            ("webhook-timestamp", String(now)),
-            ("webhook-signature", Self.signature(id: id, timestamp: now, body: body, secrets: secrets)),
-        ], body: body)
-        let elapsed = Int((monotonicSeconds() - started) * 1000)
-        return [HTTPOutcome.classify(reply, durationMs: elapsed)]
+        [sendWithoutSession(message)]
     }
 }
 
@@ -103,4 +92,19 @@ public struct NotifyConfigurationError: Error, CustomStringConvertible, Sendable
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { "notifier configuration: \(message)" }
+}
+
+extension WebhookChannel {
+    /// The webhook needs no database: the same signed POST without a session (benchmarks, probes).
+    public func sendWithoutSession(_ message: OutgoingMessage) -> DeliveryAttempt {
+        let now = timestamp()
+        let id = "msg_\(message.notificationId)"
+        let body = Self.body(for: message, timestamp: now)
+        let started = monotonicSeconds()
+        let reply = client.send(method: "POST", url: message.target, headers: [
+            ("Content-Type", "application/json"), ("webhook-id", id), ("webhook-timestamp", String(now)),
+            ("webhook-signature", Self.signature(id: id, timestamp: now, body: body, secrets: secrets)),
+        ], body: body)
+        return HTTPOutcome.classify(reply, durationMs: Int((monotonicSeconds() - started) * 1000))
+    }
 }
