@@ -146,4 +146,35 @@ import TierGuardStore
         #expect(Set(unrouted.map(\.alertId)) == [inactive, unknown])
         #expect(receiver.requests.count == 1)
     }
+
+    /// A notifier that dies after the receiver accepted but before it recorded "sent" (the channel
+    /// below delivers, then reports nothing) leaves the notification pending; the retry sends again
+    /// under the same webhook-id, so a deduping receiver holds exactly one message and none is lost.
+    @Test func aNotifierKilledBetweenSendingAndRecordingResendsUnderTheSameId() async throws {
+        let fixture = try await offPool { try NotifyFixture() }
+        let receiver = try RecordingReceiver(.ok)
+        let alert = try urgentSetup(fixture)
+        let webhook = try WebhookChannel(secrets: Self.secrets, client: NotifyHTTPClient(timeoutSeconds: 2))
+        let crashing = AlertNotifier(configuration: NotifierConfiguration(webhookURL: receiver.url, channels: [LosesTheAnswer(inner: webhook)]))
+        await #expect(throws: NotifyRetryableError.self) { try await fixture.deliver(crashing, alert, NotifyFixture.shanghai(10)) }
+        #expect(receiver.requests.count == 1)
+        #expect(try fixture.scalar("SELECT state FROM notifications WHERE alert_id = $1", alert, as: String.self) == "pending")
+        let healthy = AlertNotifier(configuration: NotifierConfiguration(webhookURL: receiver.url, channels: [webhook]))
+        guard case .sent(let id) = try await fixture.deliver(healthy, alert, NotifyFixture.shanghai(10)) else {
+            Issue.record("expected sent"); return
+        }
+        #expect(receiver.requests.count == 2)
+        #expect(receiver.uniqueWebhookIds == ["msg_\(id)"])
+        #expect(try fixture.scalar("SELECT count(*) FROM notifications", as: Int.self) == 1)
+    }
+}
+
+/// Delivers through `inner`, then loses the answer, as a process killed right after the send would.
+struct LosesTheAnswer: NotificationChannel {
+    let inner: WebhookChannel
+    var kind: ChannelKind { inner.kind }
+    func send(_ message: OutgoingMessage, session: PostgresSession) -> [DeliveryAttempt] {
+        _ = inner.send(message, session: session)
+        return [DeliveryAttempt(outcome: .retry, excerpt: "process killed before recording")]
+    }
 }
