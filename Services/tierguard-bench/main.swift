@@ -6,6 +6,7 @@ import Foundation
 ///   tierguard-bench ingest …    1,000,000-transaction feed end to end vs psql \copy (issue 4)
 ///   tierguard-bench score …     whole-book scoring customers/s (issue 5)
 ///   tierguard-bench feedback …  survey POSTs/s with durable commits, p50/p99 (issue 8)
+///   tierguard-bench notify …    webhook deliveries/s and the 500-RM morning digest (issue 7)
 ///   tierguard-bench queue-worker …  a worker process the queue benchmark and tests spawn
 let benchmarks: [String: @Sendable ([String]) async throws -> Int32] = [
     "queue": QueueBench.run,
@@ -13,6 +14,7 @@ let benchmarks: [String: @Sendable ([String]) async throws -> Int32] = [
     "ingest": IngestBench.run,
     "score": ScoreBench.run,
     "feedback": FeedbackBench.run,
+    "notify": NotifyBench.run,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -24,6 +24,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The notifier's mail test talks to a real SMTP server (aiosmtpd, from PyPI).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd >&2 ||
+    echo "test.sh: could not install aiosmtpd; the SMTP test will fail" >&2
+fi
+
 work=$(mktemp -d /tmp/tierguard-test.XXXXXX)
 cleanup() { deploy/local/pg.sh destroy "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
