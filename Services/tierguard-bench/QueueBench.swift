@@ -15,7 +15,8 @@ import Glibc
 /// - `noop`: returns `.completed` (batched completion);
 /// - `effect`: inserts `(job_id, attempt, worker)` into `tg_bench_effects` (primary key job_id) and
 ///   completes the job in the same transaction (`withCompletionTransaction`);
-/// - `sleep` (`{"seconds": s}`): sleeps, then does what `effect` does;
+/// - `sleep` (`{"seconds": s, "laterSeconds": t}`): sleeps s (t after the first attempt), then does what
+///   `effect` does;
 /// - `fail`: throws.
 /// With `--starts-file PATH` each handler start appends `id monotonic_seconds` to PATH
 /// (CLOCK_MONOTONIC, shared by processes of one machine).
@@ -68,7 +69,8 @@ enum QueueBench {
         }
         registry.register("sleep", SleepArgs.self) { args, context in
             starts?.record(context.id)
-            try await Task.sleep(for: .milliseconds(Int(args.seconds * 1000)))
+            let seconds = context.attempt > 1 ? (args.laterSeconds ?? args.seconds) : args.seconds
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             try await recordEffect(context, workerID: workerID)
             return .completedInTransaction
         }
@@ -84,7 +86,8 @@ enum QueueBench {
         return 0
     }
 
-    struct SleepArgs: Codable, Sendable { var seconds: Double }
+    /// `seconds` on the first attempt, `laterSeconds` (default: the same) on later ones.
+    struct SleepArgs: Codable, Sendable { var seconds: Double; var laterSeconds: Double? }
     struct BenchFailure: Error, CustomStringConvertible { var description: String { "the fail kind always fails" } }
 
     static let insertEffect = PostgresQuery(

@@ -198,4 +198,41 @@ import TestSupport
         let cancelled: String = try scalar(session, "SELECT state::text || ':' || (errors->0->>'error') FROM tg_jobs WHERE kind = 'cancel'")
         #expect(cancelled == "cancelled:customer closed")
     }
+
+    @Test func metricsCountByQueueAndKindAndGaugesReadTheDatabase() async throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        try JobEnqueuer.enqueue(session, [NewJob(queue: "m", kind: "ok"), NewJob(queue: "m", kind: "ok"),
+                                          NewJob(queue: "m", kind: "bad", maxAttempts: 1)])
+        let metrics = MetricsRegistry()
+        var registry = JobRegistry()
+        registry.register("ok") { _ in .completed }
+        registry.register("bad") { _ in throw Boom() }
+        let worker = JobWorker(configuration: testConfiguration(database, queue: "m"), registry: registry,
+                               logger: quietLogger, metrics: metrics)
+        try await worker.start()
+        try await eventually(timeout: 10, "all three settled") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state IN ('completed', 'discarded')") == 3
+        }
+        await worker.shutdown(deadline: .seconds(1))
+        // Two more waiting, one of them 1 hour old by the database clock.
+        try JobEnqueuer.enqueue(session, [NewJob(queue: "m", kind: "ok"), NewJob(queue: "m", kind: "ok")])
+        try session.execute(PostgresQuery("UPDATE tg_jobs SET run_at = now() - interval '1 hour' WHERE id = (SELECT max(id) FROM tg_jobs)"))
+        let connection = try await database.connection()
+        JobQueueStats.registerGauges(on: metrics, connection: connection)
+        let text = await metrics.render()
+        await connection.close()
+        let completed = metrics.counter("tierguard_jobs_completed_total", help: "", labelNames: ["queue", "kind"])
+        let failed = metrics.counter("tierguard_jobs_failed_total", help: "", labelNames: ["queue", "kind"])
+        #expect(completed.value(labels: ["queue": "m", "kind": "ok"]) == 2)
+        #expect(failed.value(labels: ["queue": "m", "kind": "bad"]) == 1)
+        #expect(text.contains("tierguard_job_duration_seconds_count{queue=\"m\",kind=\"ok\"} 2"), "\(text)")
+        #expect(text.contains("tierguard_queue_depth{queue=\"m\"} 2"), "\(text)")
+        let oldest = text.split(separator: "\n").first { $0.hasPrefix("tierguard_queue_oldest_available_seconds{queue=\"m\"}") }
+        let age = oldest.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(age >= 3_600 && age < 3_660)
+        let stats = try JobQueueStats.kinds(session)
+        #expect(stats.map { "\($0.kind):\($0.completed):\($0.failed)" } == ["bad:0:1", "ok:2:0"])
+    }
 }
