@@ -181,9 +181,12 @@ extension ScoringPolicy {
             self.coefficients = coefficients
         }
 
-        /// intercept + Σ coefficients of the distinct `codes`.
+        /// intercept + Σ coefficients of the distinct `codes`, added in sorted code order: floating
+        /// addition is not associative, and a `Set`'s order differs between instances, so any other
+        /// order could change z in its last bit between two runs on the same data (seen: −1.8 vs
+        /// −1.8000000000000003), and a stored score would then differ for no reason.
         public func linearScore(codes: some Sequence<String>) -> Double {
-            Set(codes).reduce(intercept) { $0 + (coefficients[$1] ?? 0) }
+            Set(codes).sorted().reduce(intercept) { $0 + (coefficients[$1] ?? 0) }
         }
 
         /// The logistic of `linearScore(codes:)`, in 0…1.

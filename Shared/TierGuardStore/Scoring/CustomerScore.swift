@@ -32,15 +32,8 @@ public struct CustomerScore: Sendable, Hashable {
             SignalInput(businessDate: businessDate, dailyAUM: dailyAUM, holdings: holdings, transactions: input.transactions,
                         customer: input.customer, tier: assessment.tier, feedback: input.feedback),
             policy: policy)
-        var value = ValueModel.evaluate(holdings: holdings, transactions: input.transactions, signals: signals,
+        let value = ValueModel.evaluate(holdings: holdings, transactions: input.transactions, signals: signals,
                                         downgradeWarning: assessment.warning != nil, businessDate: businessDate, policy: policy)
-        // Determinism: `RetentionModel.linearScore` adds the coefficients in `Set` order, which
-        // differs between Set instances, so z could differ in its last bit between two runs on the
-        // same data (seen: −1.8 vs −1.8000000000000003). Same formula, summed in sorted code order.
-        let model = policy.retention
-        let z = value.retention.codes.sorted().reduce(model.intercept) { $0 + (model.coefficients[$1] ?? 0) }
-        value.retention.linearScore = z
-        value.retention.probability = 1 / (1 + exp(-z))
         let nba = NextBestAction.recommend(
             customer: input.customer, tier: assessment.tier, holdings: holdings, signals: signals,
             downgrade: assessment.warning.map(DowngradeOutlook.init), feedback: input.feedback, consent: input.consent,
