@@ -103,3 +103,42 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// The whole-book rescore writes a score row (and history) only for customers whose score changed
+/// since their newest row; the per-customer path always writes one.
+@Suite struct ScorerUnchangedTests {
+    @Test func wholeBookRescoreWritesOnlyChangedCustomers() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerPathsTests.seed(f, customers: 12)
+        let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5)
+
+        #expect(try book.run(session).customers == 12)
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 12)
+        let before = try ScorerPathsTests.snapshot(session)
+
+        // Same archive, same business date: nothing new, and nothing else changed either.
+        #expect(try book.run(session).customers == 12)
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 12)
+        #expect(try ScorerPathsTests.snapshot(session) == before)
+
+        // A late balance for an earlier month (BD stays 2025-04-10, the seed's last day) changes
+        // K003's months: exactly one new row, for K003, with a different hash.
+        let account = try session.query(PostgresQuery(
+            "SELECT account_id FROM accounts WHERE customer_id = 'K003' AND product = 'demand_deposit' ORDER BY account_id LIMIT 1"))
+        let target = account.count > 0 ? try account[0].decode(String.self, at: 0) : "K003-AX"
+        if account.count == 0 { try f.account(target, customer: "K003") }
+        try f.balance(target, customer: "K003", "2025-02-03", 987_654_321)
+        #expect(try book.run(session).customers == 12)
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 13)
+        #expect(try f.count("SELECT count(*) FROM customer_scores WHERE customer_id = 'K003'") == 2)
+        #expect(try f.count("SELECT count(DISTINCT content_hash) FROM customer_scores WHERE customer_id = 'K003'") == 2)
+
+        // score_customer always writes, changed or not.
+        try CustomerScorer(settings: ScoringSettings(), logger: logger).score(session, customerId: "K005")
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 14)
+        #expect(try f.count("SELECT count(*) FROM customer_scores WHERE content_hash IS NULL") == 0)
+    }
+}

@@ -69,6 +69,7 @@ CREATE TABLE customer_scores (
     retention_probability    double precision NOT NULL,
     recommendations          jsonb NOT NULL,          -- [Recommendation]
     suitability              jsonb NOT NULL,          -- [SuitabilityDecision], levels compared
+    content_hash             bigint,                  -- FNV-1a of the row's content and tier history: the whole-book rescore skips an unchanged customer (ScoreWriter)
     scored_at                timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX customer_scores_latest ON customer_scores (customer_id, id DESC);

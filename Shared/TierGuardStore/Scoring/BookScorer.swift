@@ -8,7 +8,8 @@ import TierGuardModel
 ///
 /// Chunks of `chunkSize` (1,000) customers in customer_id order (keyset, so memory stays bounded
 /// whatever the book's size): each chunk is one `CustomerScorer` transaction — a handful of
-/// set-based loads, the model in Swift, COPY into staging and one INSERT…SELECT per table. The
+/// set-based loads, the model in Swift, COPY into staging and one INSERT…SELECT per table — only
+/// for customers whose score changed since their newest row (`ScoreWriter`, `skipUnchanged`). The
 /// per-customer path is the same code with a chunk of one, which is why both agree.
 ///
 /// `parallelism` (default 2, one per core here) workers take chunks from one shared keyset
@@ -68,7 +69,7 @@ public final class BookScorer {
                     return next
                 }
                 guard !ids.isEmpty else { return }
-                let result = try scorer.score(s, customerIds: ids, businessDate: bd)
+                let result = try scorer.score(s, customerIds: ids, businessDate: bd, skipUnchanged: true)
                 let snapshot = box.state.withLock { state in
                     state.summary.customers += result.scores.count
                     state.summary.chunks += 1

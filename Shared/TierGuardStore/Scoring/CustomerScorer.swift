@@ -48,8 +48,10 @@ public final class CustomerScorer: Sendable {
         public var writeSeconds = 0.0
     }
 
-    /// Scores a chunk of customers in one transaction.
-    public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil) throws -> Result {
+    /// Scores a chunk of customers in one transaction. `skipUnchanged` (the whole-book path): no
+    /// new score row for a customer whose newest one has the same content (`ScoreWriter`).
+    public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil,
+                      skipUnchanged: Bool = false) throws -> Result {
         if !policyRecorded.withLock({ $0 }) {
             try settings.recordPolicy(session)
             policyRecorded.withLock { $0 = true }
@@ -68,7 +70,8 @@ public final class CustomerScorer: Sendable {
             }
             logSuitability(scores)
             let t2 = monotonicSeconds()
-            let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy)
+            let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
+                                             skipUnchanged: skipUnchanged)
             return Result(businessDate: bd, scores: scores, outcome: outcome, loadSeconds: t1 - t0, computeSeconds: t2 - t1,
                           writeSeconds: monotonicSeconds() - t2)
         }

@@ -19,6 +19,16 @@ import TierGuardModel
 ///   key `alert:<id>`) with `JobEnqueuer.enqueue` in the same transaction;
 /// - an open alert whose condition is gone is resolved.
 /// Cooldown: `cooldownDays` (7) business days after the last business date the condition held.
+///
+/// Unchanged scores (`skipUnchanged`, the whole-book path): each row carries `content_hash`, a
+/// 64-bit FNV-1a of its COPY text (every stored column but `id`/`scored_at`/the hash, business
+/// date, policy and catalog versions included) followed by the COPY text of its tier history.
+/// A customer whose newest row has the same hash gets no new score row and no history write —
+/// the newest row already says exactly this, and the daily rescore of an unchanged book then
+/// writes almost nothing. Alerts are still decided for every customer (confirming refreshes
+/// their business date and cooldown). A false "unchanged" needs a 64-bit collision between two
+/// scorings of the same customer (≈ 2⁻⁶⁴), which we accept. `score_customer` always writes a row,
+/// so an operator asking for a score sees a fresh `scored_at`.
 public struct ScoreWriter: Sendable {
     public static let cooldownDays = 7
     public static let notifierQueue = "notifier"
@@ -44,7 +54,7 @@ public struct ScoreWriter: Sendable {
             watch_months integer, warning_date date, warning_from_tier text, warning_to_tier text,
             warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals jsonb, signal_codes text[],
             value jsonb, contribution_fen bigint, retention_probability double precision,
-            recommendations jsonb, suitability jsonb) ON COMMIT DELETE ROWS;
+            recommendations jsonb, suitability jsonb, content_hash bigint) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_history_stage (
             customer_id text, effective_on date, from_tier text, to_tier text, kind text, deciding_month date,
             floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
@@ -57,12 +67,18 @@ public struct ScoreWriter: Sendable {
         mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
         m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date, warning_from_tier,
         warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning, signals, signal_codes, value,
-        contribution_fen, retention_probability, recommendations, suitability
+        contribution_fen, retention_probability, recommendations, suitability, content_hash
         """
 
     static let insertScores = PostgresQuery(unsafeSQL: """
         INSERT INTO customer_scores (\(scoreColumns)) SELECT \(scoreColumns) FROM tg_score_stage
         """, name: "ScoreWriter.insertScores")
+
+    /// The newest row's hash per customer: one index probe each (`customer_scores_latest`).
+    static let latestHashes = PostgresQuery("""
+        SELECT c.id, s.content_hash FROM unnest($1::text[]) AS c(id)
+        CROSS JOIN LATERAL (SELECT content_hash FROM customer_scores WHERE customer_id = c.id ORDER BY id DESC LIMIT 1) s
+        """, name: "ScoreWriter.latestHashes")
 
     static let deleteStaleHistory = PostgresQuery("""
         DELETE FROM customer_tier_history h WHERE h.customer_id = ANY($1::text[]) AND NOT EXISTS (
@@ -102,8 +118,10 @@ public struct ScoreWriter: Sendable {
         """, name: "ScoreWriter.insertAlerts")
 
     /// Writes `scores` (all of one business date and policy) inside the session's current transaction.
+    /// With `skipUnchanged`, a customer whose newest score row has the same content hash gets no
+    /// new row and no history write (see the type's notes); alerts are decided for all.
     public func write(_ session: PostgresSession, scores: [CustomerScore], businessDate: CalendarDate,
-                      policy: ScoringPolicy) throws -> Outcome {
+                      policy: ScoringPolicy, skipUnchanged: Bool = false) throws -> Outcome {
         precondition(session.isInTransaction, "ScoreWriter.write runs inside the caller's transaction")
         var outcome = Outcome()
         guard !scores.isEmpty else { return outcome }
@@ -113,37 +131,58 @@ public struct ScoreWriter: Sendable {
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_score_stage FROM STDIN", name: "ScoreWriter.copyScores")) { w in
+        // Each customer's score line (without its hash) and history lines, then the hash of both.
+        var scoreLines: [String] = []
+        var historyLines: [String] = []
+        var hashes: [Int64] = []
+        scoreLines.reserveCapacity(scores.count)
+        hashes.reserveCapacity(scores.count)
+        for score in scores {
             var line = ""
             line.reserveCapacity(4096)
-            for score in scores {
-                line.removeAll(keepingCapacity: true)
-                try Self.appendScoreLine(score, policy: policy, encoder: encoder, to: &line)
-                w.write(line)
-            }
-        }
-        outcome.scores = try session.execute(Self.insertScores)
-
-        try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_history_stage FROM STDIN", name: "ScoreWriter.copyHistory")) { w in
-            var line = ""
-            for score in scores where !score.assessment.isProvisional {
+            try Self.appendScoreLine(score, policy: policy, encoder: encoder, to: &line)
+            var hasher = FNV1a64()
+            hasher.add(line)
+            var history = ""
+            if !score.assessment.isProvisional {
                 for change in score.assessment.history {
-                    line.removeAll(keepingCapacity: true)
-                    CopyText.field(score.customerId, &line)
-                    CopyText.field(change.effectiveOn.description, &line)
-                    CopyText.field(change.from?.code, &line)
-                    CopyText.field(change.to.code, &line)
-                    CopyText.field(change.kind.rawValue, &line)
-                    CopyText.field(change.decidingMonth.first.description, &line)
-                    CopyText.field(String(change.floor.value), &line)
-                    CopyText.field(change.reason, &line)
-                    CopyText.field(policy.version, &line, last: true)
-                    w.write(line)
+                    CopyText.field(score.customerId, &history)
+                    CopyText.field(change.effectiveOn.description, &history)
+                    CopyText.field(change.from?.code, &history)
+                    CopyText.field(change.to.code, &history)
+                    CopyText.field(change.kind.rawValue, &history)
+                    CopyText.field(change.decidingMonth.first.description, &history)
+                    CopyText.field(String(change.floor.value), &history)
+                    CopyText.field(change.reason, &history)
+                    CopyText.field(policy.version, &history, last: true)
                 }
             }
+            hasher.add(history)
+            scoreLines.append(line)
+            historyLines.append(history)
+            hashes.append(hasher.value)
         }
-        try session.execute(Self.deleteStaleHistory.binding(ids))
-        try session.execute(Self.upsertHistory)
+        var changed = Array(scores.indices)
+        if skipUnchanged {
+            var latest: [String: Int64] = [:]
+            latest.reserveCapacity(scores.count)
+            for row in try session.query(Self.latestHashes.binding(ids)) {
+                if let hash = try row.decode(Int64?.self, at: 1) { latest[try row.decode(String.self, at: 0)] = hash }
+            }
+            changed = scores.indices.filter { latest[scores[$0].customerId] != hashes[$0] }
+        }
+        if !changed.isEmpty {
+            try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_score_stage FROM STDIN", name: "ScoreWriter.copyScores")) { w in
+                for i in changed { w.write(scoreLines[i] + String(hashes[i]) + "\n") }
+            }
+            outcome.scores = try session.execute(Self.insertScores)
+
+            try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_history_stage FROM STDIN", name: "ScoreWriter.copyHistory")) { w in
+                for i in changed where !historyLines[i].isEmpty { w.write(historyLines[i]) }
+            }
+            try session.execute(Self.deleteStaleHistory.binding(changed.map { ids[$0] }))
+            try session.execute(Self.upsertHistory)
+        }
 
         // Alerts: decide in Swift from the chunk's current alerts, apply set-based.
         var current: [String: (id: Int64, open: Bool)] = [:]
@@ -231,7 +270,19 @@ public struct ScoreWriter: Sendable {
         CopyText.field(String(score.value.contribution.total.value), &line)
         CopyText.field("\(score.value.retention.probability)", &line)
         CopyText.field(try json(score.nextBestAction.recommendations), &line)
-        CopyText.field(try json(score.nextBestAction.suitability), &line, last: true)
+        CopyText.field(try json(score.nextBestAction.suitability), &line)
+    }
+
+    /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
+    /// per process), cheap, and good enough to tell "same row" from "changed row".
+    struct FNV1a64 {
+        private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+        mutating func add(_ text: String) {
+            var h = state
+            for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            state = h
+        }
+        var value: Int64 { Int64(bitPattern: state) }
     }
 }
 
