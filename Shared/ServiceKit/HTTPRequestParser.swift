@@ -434,14 +434,17 @@ public struct HTTPRequestParser: Sendable {
                 start += 2
                 chunkState = .size
             case .trailers(let bytes, let count):
-                let remainingBudget = limits.maxHeaderBytes - bytes
-                guard let lineEnd = try findLineEnd(from: start, limit: remainingBudget) else {
-                    if bufferedByteCount > remainingBudget {
-                        throw HTTPParseError(.headersTooLarge, "trailer section over \(limits.maxHeaderBytes) bytes")
-                    }
-                    return false
-                }
+                // A trailer line may use the budget left minus its own CRLF. The same error whether the
+                // line is buffered whole or still arriving: the verdict must not depend on how the
+                // stream is sliced (deploy/fuzz found a 400 against a 431 here).
+                let tooLarge = HTTPParseError(.headersTooLarge, "trailer section over \(limits.maxHeaderBytes) bytes")
+                guard
+                    let lineEnd = try findLineEnd(
+                        from: start, limit: limits.maxHeaderBytes - bytes - 2, overLimit: tooLarge)
+                else { return false }
                 if lineEnd == start {
+                    // The final empty line counts too, as in the header section.
+                    guard bytes + 2 <= limits.maxHeaderBytes else { throw tooLarge }
                     start += 2
                     return true
                 }
@@ -458,8 +461,9 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// The index of the CR of the next CRLF at or after `from`, `nil` if not buffered yet; a bare CR or
-    /// LF, or a line longer than `limit`, is an error.
-    private func findLineEnd(from: Int, limit: Int) throws(HTTPParseError) -> Int? {
+    /// LF, or a line longer than `limit` (`overLimit`, by default a malformed chunk), is an error. A
+    /// `nil` answer means every buffered byte is within `limit`.
+    private func findLineEnd(from: Int, limit: Int, overLimit: HTTPParseError? = nil) throws(HTTPParseError) -> Int? {
         var index = from
         while index < buffer.count {
             let byte = buffer[index]
@@ -475,7 +479,7 @@ public struct HTTPRequestParser: Sendable {
             }
             index += 1
             if index - from > limit {
-                throw HTTPParseError(.malformedChunk, "chunk line over \(limit) bytes")
+                throw overLimit ?? HTTPParseError(.malformedChunk, "chunk line over \(limit) bytes")
             }
         }
         return nil

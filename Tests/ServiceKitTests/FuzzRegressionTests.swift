@@ -109,6 +109,22 @@ enum HTTPRegressions {
         #expect(smuggle.error?.status == 413)
     }
 
+    @Test func anOverlongTrailerIs431HoweverTheBytesArrive() throws {
+        // Found by the fuzzer: whole, it was a 400 "chunk line over -2 bytes"; sliced, a 431.
+        let bytes = Array(try Data(contentsOf: HTTPRegressions.folder
+            .appendingPathComponent("crash-cd9cb05bf7876a7367a2921de5d6d8c44bd1cd09")))
+        let small = HTTPParserLimits(
+            maxRequestLineBytes: 96, maxHeaderBytes: 384, maxHeaderCount: 8, maxBodyBytes: 512, maxChunkLineBytes: 40)
+        #expect(HTTPRegressions.parse(bytes, limits: small).error?.status == 431)
+        #expect(HTTPRegressions.parse(bytes, sliceSize: 3, limits: small).error?.status == 431)
+        // A trailer of exactly the budget still fits: 384 = 380-byte line + CRLF + final CRLF.
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+        let fits = head + "X: " + String(repeating: "v", count: 377) + "\r\n\r\n"
+        #expect(HTTPRegressions.parse(Array(fits.utf8), limits: small).requests.count == 1)
+        let over = head + "X: " + String(repeating: "v", count: 378) + "\r\n\r\n"
+        #expect(HTTPRegressions.parse(Array(over.utf8), limits: small).error?.status == 431)
+    }
+
     @Test func pipelinedAndChunkedRequestsComeOutWhole() throws {
         let pipelined = try HTTPRegressions.outcome("edge-pipelined.http")
         #expect(pipelined.error == nil)

@@ -108,7 +108,7 @@ seed_corpus() {
     mkdir -p "$corpus"
     for dir in "$here/seeds/$target" "$(regressions_of "$target")"; do
         [ -d "$dir" ] || continue
-        find "$dir" -maxdepth 1 -type f -exec cp -n -t "$corpus" {} +
+        find "$dir" -maxdepth 1 -type f -exec cp -t "$corpus" {} +
     done
 }
 
