@@ -46,7 +46,7 @@ let spec = CommandSpec(
                     positionals: [.init("DIR", help: "the drop folder; processed/ and failed/ are made inside")]),
         CommandSpec(name: "serve", abstract: "HTTP listener with POST /v1/feed (bearer token)."),
     ],
-    version: "0.1.0", footer: config.helpText)
+    version: "tierguard-ingest 0.1.0", footer: config.helpText)
 
 let arguments: Arguments
 do {

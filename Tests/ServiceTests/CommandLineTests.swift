@@ -28,7 +28,9 @@ import Testing
 
     @Test(arguments: services)
     func anUnknownOptionIsAUsageError(service: String) throws {
-        let arguments = service == "tierguardctl" ? ["migrate", "--no-such-option"] : ["--no-such-option"]
+        // Services with subcommands reject a missing subcommand first; name one so the option is judged.
+        let subcommand = ["tierguardctl": "migrate", "tierguard-ingest": "load"][service]
+        let arguments = (subcommand.map { [$0] } ?? []) + ["--no-such-option"]
         let result = try ServiceProcess.run(service, arguments)
         #expect(result.status == 64)
         #expect(result.stderr.contains("no-such-option"))

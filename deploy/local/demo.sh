@@ -30,23 +30,45 @@ t=$(now); "$bin/tierguardctl" migrate; took "$t"
 stage "smoke query"
 psql "$DATABASE_URL" -Atc "SELECT 'schema_migrations: ' || count(*) FROM schema_migrations"
 
-if "$bin/tierguardctl" generate --help >/dev/null 2>&1 && [ -x "$bin/tierguard-ingest" ]; then
-  out=$(mktemp -d /tmp/tierguard-demo.XXXXXX)
-  stage "generate $customers customers x $days days"
-  t=$(now); "$bin/tierguardctl" generate --customers "$customers" --days "$days" --seed 42 --out "$out"; took "$t"
-  stage "load through tierguard-ingest"
-  t=$(now); "$bin/tierguard-ingest" load "$out/feed.ndjson"; took "$t"
-  stage "archive"
-  psql "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM accounts) AS accounts,
-      (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM transactions) AS transactions,
-      (SELECT count(*) FROM ingest_rejects) AS rejects, (SELECT count(*) FROM pending_records) AS pending"
-  "$bin/tierguardctl" rejects --limit 20 || true
-  if "$bin/tierguard-scorer" --help 2>/dev/null | grep -q drain; then
-    stage "score (tierguard-scorer drains the scoring jobs)"
-    t=$(now); "$bin/tierguard-scorer" drain; took "$t"
-    stage "tier distribution"
-    psql "$DATABASE_URL" -c "SELECT tier, count(*) FROM customer_status GROUP BY tier ORDER BY 1"
-    stage "most at risk of a downgrade"
-    psql "$DATABASE_URL" -c "SELECT * FROM customer_status WHERE projected_downgrade_on IS NOT NULL ORDER BY gap_fen NULLS FIRST LIMIT 10" || true
-  fi
-fi
+out=$(mktemp -d /tmp/tierguard-demo.XXXXXX)
+stage "generate $customers customers x $days days (seed 42, business date 2026-11-30)"
+t=$(now); "$bin/tierguardctl" generate --customers "$customers" --days "$days" --seed 42 --out "$out"; took "$t"
+
+stage "load through tierguard-ingest"
+t=$(now); "$bin/tierguard-ingest" load "$out/feed.ndjson" || true; took "$t"
+
+stage "the archive"
+psql "$DATABASE_URL" -c "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM accounts) AS accounts,
+    (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM transactions) AS transactions,
+    (SELECT count(*) FROM relationship_managers) AS rms, (SELECT count(*) FROM ingest_rejects) AS rejects,
+    (SELECT count(*) FROM pending_records) AS pending"
+"$bin/tierguardctl" rejects --limit 25 || true
+
+stage "score: tierguard-scorer works the queue until the scoring jobs are drained"
+t=$(now)
+TIERGUARD_HTTP_PORT=0 "$bin/tierguard-scorer" run 2>"$out/scorer.log" &
+scorer=$!
+while [ "$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND state IN ('available', 'running', 'retryable')")" != 0 ]; do
+  kill -0 "$scorer" 2>/dev/null || { echo "tierguard-scorer exited; see $out/scorer.log"; tail -5 "$out/scorer.log"; break; }
+  sleep 0.5
+done
+kill -TERM "$scorer" 2>/dev/null; wait "$scorer" || true
+took "$t"
+"$bin/tierguardctl" jobs || true
+
+stage "tier distribution"
+psql "$DATABASE_URL" -c "SELECT tier, is_provisional, count(*) FROM customer_status GROUP BY 1, 2 ORDER BY 1, 2"
+
+stage "most at risk of a downgrade (projected date and gap, fen)"
+psql "$DATABASE_URL" -c "SELECT customer_id, tier, downgrade_to_tier, downgrade_date, gap_fen, extra_daily_fen, watch_months
+    FROM customer_status WHERE downgrade_date IS NOT NULL ORDER BY downgrade_date, gap_fen NULLS FIRST LIMIT 10"
+
+stage "open signals by kind"
+psql "$DATABASE_URL" -c "SELECT kind, count(*) FROM alerts WHERE state = 'open' GROUP BY 1 ORDER BY 2 DESC"
+
+stage "recommendations for a few customers"
+for id in $(psql "$DATABASE_URL" -Atc "SELECT customer_id FROM customer_status WHERE open_signals IS NOT NULL AND cardinality(open_signals) > 0 ORDER BY retention_probability DESC NULLS LAST LIMIT 3"); do
+  "$bin/tierguardctl" customer show "$id" || true
+done
+echo
+echo "Feed and scenarios: $out (scenarios.json lists what each named scenario should raise)."
