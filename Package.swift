@@ -84,7 +84,7 @@ let package = Package(
             name: "PostgresTests", dependencies: ["Postgres", "TestSupport", "ServiceKit"],
             swiftSettings: strict),
         .testTarget(
-            name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: strict),
+            name: "ServiceKitTests", dependencies: ["ServiceKit"], exclude: ["Regressions"], swiftSettings: strict),
         .testTarget(
             name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "ServiceKit"],
             swiftSettings: strict),
@@ -92,7 +92,7 @@ let package = Package(
             name: "TierGuardModelTests", dependencies: ["TierGuardModel"], swiftSettings: strict),
         .testTarget(
             name: "FeedContractTests", dependencies: ["FeedContract", "TierGuardModel"],
-            swiftSettings: strict),
+            exclude: ["Regressions"], swiftSettings: strict),
         .testTarget(
             name: "SampleFeedTests", dependencies: ["SampleFeed", "TierGuardModel", "FeedContract"],
             swiftSettings: strict),
