@@ -123,6 +123,9 @@ struct SplitMix {
         #expect(try book.run(session).customers == 12)
         #expect(try f.count("SELECT count(*) FROM customer_scores") == 12)
         #expect(try ScorerPathsTests.snapshot(session) == before)
+        // …and no alert row was rewritten (confirming on the same BD with the same figures is a no-op).
+        #expect(try f.count("SELECT count(*) FROM alerts") > 0)
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE last_raised_at <> first_raised_at") == 0)
 
         // A late balance for an earlier month (BD stays 2025-04-10, the seed's last day) changes
         // K003's months: exactly one new row, for K003, with a different hash.

@@ -109,7 +109,7 @@ CREATE TABLE alerts (
     dedup_key       text NOT NULL,
     state           text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
     first_raised_at timestamptz NOT NULL DEFAULT now(),
-    last_raised_at  timestamptz NOT NULL DEFAULT now(),
+    last_raised_at  timestamptz NOT NULL DEFAULT now(), -- last scoring that changed it (reopened, new BD or new figures)
     business_date   date NOT NULL,              -- BD of the scoring that raised (or last confirmed) it
     first_business_date date NOT NULL,          -- BD it was first raised
     cooldown_until  date NOT NULL,              -- business date until which a recurrence is not re-notified

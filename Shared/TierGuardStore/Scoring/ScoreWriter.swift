@@ -99,10 +99,14 @@ public struct ScoreWriter: Sendable {
                                 excluded.floor_fen, excluded.reason)
         """, name: "ScoreWriter.upsertHistory")
 
+    /// Confirm or reopen; an open alert already confirmed on this BD with these figures is left
+    /// alone (a rerun of the same day rewrites no alert row; `last_raised_at` is the last scoring
+    /// that changed the alert).
     static let refreshAlerts = PostgresQuery("""
         UPDATE alerts a SET state = 'open', last_raised_at = now(), business_date = $1::date,
             cooldown_until = $1::date + 7, payload = s.payload, resolved_at = NULL, resolved_business_date = NULL
         FROM tg_alert_stage s WHERE s.action IN ('confirm', 'reopen') AND a.id = s.alert_id
+          AND (a.state <> 'open' OR a.business_date <> $1::date OR a.payload IS DISTINCT FROM s.payload)
         """, name: "ScoreWriter.refreshAlerts")
 
     static let resolveAlerts = PostgresQuery("""
