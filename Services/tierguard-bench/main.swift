@@ -5,6 +5,7 @@ import Foundation
 ///   tierguard-bench queue …     job queue drain rate and idle pickup latency (issue 3)
 ///   tierguard-bench ingest …    1,000,000-transaction feed end to end vs psql \copy (issue 4)
 ///   tierguard-bench score …     whole-book scoring customers/s (issue 5)
+///   tierguard-bench auc …       retention-risk AUC on the generator's scenarios, no database (issue 5)
 ///   tierguard-bench feedback …  survey POSTs/s with durable commits, p50/p99 (issue 8)
 ///   tierguard-bench notify …    webhook deliveries/s and the 500-RM morning digest (issue 7)
 ///   tierguard-bench queue-worker …  a worker process the queue benchmark and tests spawn
@@ -13,6 +14,7 @@ let benchmarks: [String: @Sendable ([String]) async throws -> Int32] = [
     "queue-worker": QueueBench.runWorker,
     "ingest": IngestBench.run,
     "score": ScoreBench.run,
+    "auc": AucBench.run,
     "feedback": FeedbackBench.run,
     "notify": NotifyBench.run,
 ]
