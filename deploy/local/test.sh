@@ -39,7 +39,7 @@ export TIERGUARD_TEST_DATABASE_URL
 echo "test.sh: PostgreSQL at $TIERGUARD_TEST_DATABASE_URL" >&2
 
 # Build first and fail on any warning from our own sources (Shared/, Services/, Tests/).
-swift build --build-tests 2>&1 | tee "$work/build.log" | grep -E "error|warning:" || true
+swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee "$work/build.log" | grep -E "error|warning:" || true
 if grep -E "^$root/(Shared|Services|Tests)/.*(warning|error):" "$work/build.log" >/dev/null; then
   echo "test.sh: the build has warnings or errors in our code (see above)" >&2
   exit 1
