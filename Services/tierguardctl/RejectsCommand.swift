@@ -5,7 +5,7 @@ import TierGuardModel
 /// `tierguardctl rejects [--batch ID] [--pending] [--limit N] [--unmask]`: the lines ingest refused, or
 /// (`--pending`) the balances and transactions waiting for their account, each with its batch and line.
 ///
-/// Reasons are masked by FeedContract already; raw text is passed through `Masking.scrub` (ID numbers,
+/// Reasons are masked by FeedContract already; raw text is passed through `Masking.feedLine` (names, ID numbers,
 /// mobiles, card numbers) unless `--unmask` is given.
 enum RejectsCommand: CtlCommand {
     static let spec = CommandSpec(
@@ -42,7 +42,7 @@ enum RejectsCommand: CtlCommand {
         for row in rows {
             let batchId = try row.decode(Int64.self, at: 0)
             let reason = try row.decode(String.self, at: 2), raw = try row.decode(String.self, at: 3)
-            context.print("batch \(batchId) \(reason)\n    \(unmask ? raw : Masking.scrub(raw))")
+            context.print("batch \(batchId) \(reason)\n    \(unmask ? raw : Masking.feedLine(raw))")
         }
         context.print("\(rows.count) reject(s) shown")
         return .success
