@@ -70,5 +70,49 @@ stage "recommendations for a few customers"
 for id in $(psql "$DATABASE_URL" -Atc "SELECT customer_id FROM customer_status WHERE open_signals IS NOT NULL AND cardinality(open_signals) > 0 ORDER BY retention_probability DESC NULLS LAST LIMIT 3"); do
   "$bin/tierguardctl" customer show "$id" || true
 done
+stage "notify: tierguard-notifier delivers the alerts to the RMs' workbench (a local webhook receiver)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$out/receiver.py" <<'PY'
+import http.server, json, sys
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps({"webhook-id": self.headers.get("webhook-id"), "body": json.loads(body or b"{}")}, ensure_ascii=False) + "\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+PY
+python3 "$out/receiver.py" "$port" "$out/received.ndjson" &
+receiver=$!
+for _ in $(seq 1 50); do
+  python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" 2>/dev/null && break
+  sleep 0.1
+done
+t=$(now)
+TIERGUARD_HTTP_PORT=0 TIERGUARD_NOTIFY_WEBHOOK_URL="http://127.0.0.1:$port/tierguard" \
+  TIERGUARD_NOTIFY_WEBHOOK_SECRETS="whsec_$(printf 'demo-secret-0123456789abcdef' | base64)" \
+  "$bin/tierguard-notifier" 2>"$out/notifier.log" &
+notifier=$!
+for _ in $(seq 1 60); do
+  [ "$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM tg_jobs WHERE queue = 'notifier' AND state IN ('available', 'running', 'retryable')")" = 0 ] && break
+  sleep 0.5
+done
+kill -TERM "$notifier" 2>/dev/null; wait "$notifier" || true
+kill "$receiver" 2>/dev/null || true
+took "$t"
+psql "$DATABASE_URL" -c "SELECT channel, urgent, state, coalesce(reason, '') AS reason, count(*) FROM notifications GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3" || true
+echo "messages the RMs received (urgent ones go out at once; the rest wait for the 08:30 digest):"
+if [ -s "$out/received.ndjson" ]; then
+  python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    m = json.loads(line); b = m["body"]
+    print("-", m["webhook-id"], json.dumps(b, ensure_ascii=False)[:600])' "$out/received.ndjson"
+else
+  echo "  (none: every alert of this demo waits for the 08:30 digest, or it is quiet hours in Asia/Shanghai)"
+fi
+stage "RM tasks created"
+psql "$DATABASE_URL" -c "SELECT kind, status, count(*) FROM rm_tasks GROUP BY 1, 2 ORDER BY 1" || true
+
 echo
 echo "Feed and scenarios: $out (scenarios.json lists what each named scenario should raise)."
