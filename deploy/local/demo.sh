@@ -114,5 +114,38 @@ fi
 stage "RM tasks created"
 psql "$DATABASE_URL" -c "SELECT kind, status, count(*) FROM rm_tasks GROUP BY 1, 2 ORDER BY 1" || true
 
+stage "feedback: surveys, a complaint and the RMs' visit outcomes over tierguard-feedback's API, then re-score"
+token=demo-token-$RANDOM$RANDOM
+hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+TIERGUARD_HTTP_PORT=$fport TIERGUARD_FEEDBACK_TOKENS="demo:surveys:write+complaints:write+visits:write+alerts:feedback:$hash" \
+  "$bin/tierguard-feedback" serve 2>"$out/feedback.log" &
+feedback=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$fport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+post() { curl -sS -o /dev/null -w "  POST $1 -> %{http_code}\n" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "$2" "http://127.0.0.1:$fport$1"; }
+steady=$(psql "$DATABASE_URL" -Atc "SELECT customer_id FROM customer_status WHERE tier = 'gold' AND cardinality(open_signals) = 0 ORDER BY customer_id LIMIT 1")
+risky=$(psql "$DATABASE_URL" -Atc "SELECT customer_id FROM customer_status WHERE downgrade_date IS NOT NULL ORDER BY customer_id LIMIT 1")
+risky_alert=$(psql "$DATABASE_URL" -Atc "SELECT id FROM alerts WHERE customer_id = '$risky' AND kind = 'downgrade_risk' ORDER BY id LIMIT 1")
+risky_rm=$(psql "$DATABASE_URL" -Atc "SELECT rm_id FROM customers WHERE customer_id = '$risky'")
+echo "customers: $steady (steady 金卡) and $risky (downgrade warning, alert ${risky_alert:-none})"
+post /v1/surveys "{\"survey_id\":\"S-demo-1\",\"customer_id\":\"$steady\",\"kind\":\"csat\",\"score\":1,\"touchpoint\":\"branch\",\"answered_at\":\"2026-11-30T10:00:00+08:00\",\"comment\":\"排队太久\"}"
+post /v1/surveys "{\"survey_id\":\"S-demo-2\",\"customer_id\":\"$risky\",\"kind\":\"nps\",\"score\":9,\"touchpoint\":\"rm_visit\",\"answered_at\":\"2026-11-30T11:00:00+08:00\"}"
+post /v1/complaints "{\"complaint_id\":\"CP-demo-1\",\"customer_id\":\"$steady\",\"received_at\":\"2026-11-30T10:05:00+08:00\",\"channel\":\"branch\",\"category\":\"service\",\"severity\":\"medium\",\"description\":\"柜面等候时间过长\"}"
+[ -n "$risky_alert" ] && post /v1/visits "{\"visit_id\":\"V-demo-1\",\"customer_id\":\"$risky\",\"rm_id\":\"$risky_rm\",\"visited_at\":\"2026-11-30T15:00:00+08:00\",\"method\":\"phone\",\"outcome\":\"committed_deposit\",\"amount\":\"60000.00\",\"alert_id\":$risky_alert}"
+[ -n "$risky_alert" ] && post /v1/alert-feedback "{\"alert_id\":$risky_alert,\"rm_id\":\"$risky_rm\",\"useful\":true,\"reason_code\":\"accurate\"}"
+kill -TERM "$feedback" 2>/dev/null; wait "$feedback" || true
+TIERGUARD_HTTP_PORT=0 "$bin/tierguard-scorer" run 2>>"$out/scorer.log" &
+scorer=$!
+for _ in $(seq 1 60); do
+  [ "$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND state IN ('available', 'running', 'retryable')")" = 0 ] && break
+  sleep 0.5
+done
+kill -TERM "$scorer" 2>/dev/null; wait "$scorer" || true
+echo "after the feedback (the complaint suppresses product offers; CSAT 1 raises dissatisfied):"
+"$bin/tierguardctl" customer show "$steady" || true
+psql "$DATABASE_URL" -c "SELECT kind, status, count(*) FROM rm_tasks GROUP BY 1, 2 ORDER BY 1, 2" || true
+"$bin/tierguardctl" report retention --from 2026-11-01 --to 2026-12-31 || true
+
 echo
 echo "Feed and scenarios: $out (scenarios.json lists what each named scenario should raise)."
