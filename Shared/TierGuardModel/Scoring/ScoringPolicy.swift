@@ -8,7 +8,7 @@ import Foundation
 /// a JSON file (snake_case keys, amounts in fen as integers) replaces them as a whole, and
 /// `load(json:)` refuses a file that `validate()` finds fault with. Every field is required in a
 /// file: a misspelt key must not fall back silently to a default.
-public struct ScoringPolicy: Codable, Sendable, Hashable {
+public struct ScoringPolicy: ConfigurationDocument, Sendable, Hashable {
     /// Recorded with every score (`customer_scores.policy_version`).
     public var version: String
     /// Floor of 月日均 per tier, in fen: 0 / 50,000 / 500,000 / 2,000,000 / 6,000,000 yuan.
@@ -135,24 +135,19 @@ public struct ScoringPolicy: Codable, Sendable, Hashable {
     /// - Throws: `ScoringPolicyError` with `.malformed` (not JSON, a field missing or of the wrong
     ///   type) or `.invalid` (decoded, but `validate()` found problems, all listed).
     public static func load(json: Data) throws(ScoringPolicyError) -> ScoringPolicy {
-        let policy: ScoringPolicy
         do {
-            policy = try JSONDecoder().decode(ScoringPolicy.self, from: json)
-        } catch let error as DecodingError {
-            throw ScoringPolicyError(code: .malformed, problems: [ScoringPolicyError.describe(error)])
+            return try ConfigurationJSON.load(ScoringPolicy.self, json: json)
         } catch {
-            throw ScoringPolicyError(code: .malformed, problems: ["\(error)"])
+            switch error {
+            case .malformed(let problems): throw ScoringPolicyError(code: .malformed, problems: problems)
+            case .invalid(let problems): throw ScoringPolicyError(code: .invalid, problems: problems)
+            }
         }
-        let problems = policy.validate()
-        guard problems.isEmpty else { throw ScoringPolicyError(code: .invalid, problems: problems) }
-        return policy
     }
 
     /// Pretty, key-sorted JSON: what `tierguardctl policy show` prints and `load(json:)` reads back.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try ConfigurationJSON.prettyData(self)
     }
 }
 
@@ -179,23 +174,5 @@ public struct ScoringPolicyError: Error, Sendable, Hashable, CustomStringConvert
         return "\(what): " + problems.joined(separator: "; ") + ". Fix the file and check it with `tierguardctl policy check FILE`."
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return p.isEmpty ? "(top level)" : p
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = path(context)
-            return "missing field \(parent == "(top level)" ? "" : parent + ".")\(key.stringValue)"
-        case .typeMismatch(let type, let context):
-            return "\(path(context)): expected \(type)"
-        case .valueNotFound(let type, let context):
-            return "\(path(context)): expected \(type), got null"
-        case .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
+    static func describe(_ error: DecodingError) -> String { ConfigurationJSON.describe(error) }
 }

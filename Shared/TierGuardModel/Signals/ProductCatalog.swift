@@ -76,7 +76,7 @@ public struct CatalogProduct: Codable, Sendable, Hashable {
 
 /// The products the next best action chooses from: a JSON file (`{"version": …, "products": […]}`)
 /// or the built-in default.
-public struct ProductCatalog: Codable, Sendable, Hashable {
+public struct ProductCatalog: ConfigurationDocument, Sendable, Hashable {
     public var version: String
     public var products: [CatalogProduct]
 
@@ -118,24 +118,19 @@ public struct ProductCatalog: Codable, Sendable, Hashable {
     /// - Throws: `ProductCatalogError` `.malformed` (not JSON, a field missing or of the wrong type)
     ///   or `.invalid` (every problem `validate()` found).
     public static func load(json: Data) throws(ProductCatalogError) -> ProductCatalog {
-        let catalog: ProductCatalog
         do {
-            catalog = try JSONDecoder().decode(ProductCatalog.self, from: json)
-        } catch let error as DecodingError {
-            throw ProductCatalogError(code: .malformed, problems: [ProductCatalogError.describe(error)])
+            return try ConfigurationJSON.load(ProductCatalog.self, json: json)
         } catch {
-            throw ProductCatalogError(code: .malformed, problems: ["\(error)"])
+            switch error {
+            case .malformed(let problems): throw ProductCatalogError(code: .malformed, problems: problems)
+            case .invalid(let problems): throw ProductCatalogError(code: .invalid, problems: problems)
+            }
         }
-        let problems = catalog.validate()
-        guard problems.isEmpty else { throw ProductCatalogError(code: .invalid, problems: problems) }
-        return catalog
     }
 
     /// Pretty, key-sorted JSON that `load(json:)` reads back.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try ConfigurationJSON.prettyData(self)
     }
 
     /// A realistic default shelf for a Chinese retail bank, R1 to R5. Minimums follow market
@@ -191,23 +186,5 @@ public struct ProductCatalogError: Error, Sendable, Hashable, CustomStringConver
 
 extension ProductCatalogError {
     /// A decoding error described with its field path (`products.[2].risk: expected R1…R5, got R9`).
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return p.isEmpty ? "(top level)" : p
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = path(context)
-            return "missing field \(parent == "(top level)" ? "" : parent + ".")\(key.stringValue)"
-        case .typeMismatch(let type, let context):
-            return "\(path(context)): expected \(type)"
-        case .valueNotFound(let type, let context):
-            return "\(path(context)): expected \(type), got null"
-        case .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
+    static func describe(_ error: DecodingError) -> String { ConfigurationJSON.describe(error) }
 }
