@@ -77,6 +77,8 @@ do {
 }
 if tokens.entries.isEmpty { logger.warning("TIERGUARD_FEEDBACK_TOKENS is empty: every request will be refused (401)") }
 
+// Feedback feeds the scorer queue (score_customer jobs): /metrics shows that queue's gauges.
+bootstrap.registerQueueGauges(queue: "scorer", connection: connection)
 let server = bootstrap.startHTTP(readiness: bootstrap.readinessCheck(connection))
 FeedbackAPI(pool: pool, tokens: tokens, logger: logger).register(on: server)
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import FeedContract
 import Foundation
+import JobQueue
 import Postgres
 import ServiceKit
 import TierGuardStore
@@ -177,16 +178,23 @@ case "serve":
         ExitCode.configuration.exit()
     }
     let connection = try await PostgresConnection(configuration: postgres)
+    // /metrics: the rejects counter, and the gauges of the queue ingest feeds (scorer), read through a
+    // connection of their own so a scrape never waits behind a feed's transaction.
+    let metrics = MetricsRegistry()
+    let rejects = metrics.counter("tierguard_ingest_rejects_total", help: "Feed lines rejected (stored in ingest_rejects)")
+    let metricsConnection = try await PostgresConnection(configuration: postgres)
+    JobQueueStats.registerGauges(on: metrics, connection: metricsConnection, queues: ["scorer"])
     let server: HTTPServer
     do {
         server = HTTPServer(configuration: .init(host: try env.string(ConfigVariable.httpHost.name),
                                                  port: try env.int(ConfigVariable.httpPort.name, in: 0...65535)),
-                            logger: logger)
+                            logger: logger, metrics: metrics)
     } catch {
         logger.error("bad configuration", metadata: ["error": "\(error)"]); ExitCode.configuration.exit()
     }
     if tokens.entries.isEmpty { logger.warning("TIERGUARD_INGEST_TOKENS is empty: every POST /v1/feed will be refused") }
-    server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokens, limiter: limiter, connection: connection, logger: logger))
+    server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokens, limiter: limiter, connection: connection,
+                                                       logger: logger, rejects: rejects))
     do {
         let port = try server.start()
         logger.info("listening", metadata: ["port": "\(port)"])
@@ -196,6 +204,7 @@ case "serve":
     for await _ in signals.signals() { break }
     server.stop()
     await connection.close()
+    await metricsConnection.close()
     ExitCode.success.exit()
 
 default:
@@ -217,7 +226,7 @@ enum FeedRoute {
     }
 
     static func handler(tokens: FeedTokens, limiter: FeedRateLimiter, connection: PostgresConnection,
-                        logger: Logger) -> HTTPServer.Handler {
+                        logger: Logger, rejects: Counter) -> HTTPServer.Handler {
         return { request in
             let tokenName: String
             switch tokens.verify(authorization: request.headers.values("Authorization").first) {
@@ -242,6 +251,7 @@ enum FeedRoute {
                     try FeedIngestor.ingest(session: session, bytes: body, source: .http, fileName: "http:\(tokenName)")
                 }
                 logger.info("feed applied", metadata: summary(result).merging(["token": tokenName]) { a, _ in a })
+                rejects.increment(by: Double(result.rejected))
                 return json(200, Answer(batch_id: result.batchId, accepted: result.accepted, rejected: result.rejected,
                                         unchanged: result.unchanged, pending: result.pending,
                                         applied_pending: result.appliedPending, jobs_enqueued: result.jobsEnqueued,

@@ -89,7 +89,7 @@ registry.register(NotifyJobs.rmTasksDaily) { context in
     return .completed
 }
 
-var workerConfig = JobWorkerConfiguration(database: bootstrap.database, queue: AlertNotifier.queue, service: bootstrap.service)
+var workerConfig = bootstrap.workerConfiguration(queue: AlertNotifier.queue)
 workerConfig.concurrency = concurrency
 workerConfig.handlerConnections = concurrency
 do {
@@ -104,6 +104,7 @@ do {
     ExitCode.configuration.exit()
 }
 let worker = JobWorker(configuration: workerConfig, registry: registry, logger: bootstrap.logger, metrics: bootstrap.metrics)
+bootstrap.registerQueueGauges(queue: AlertNotifier.queue, connection: connection, maintenanceInterval: workerConfig.maintenanceInterval)
 do {
     try await worker.start()
 } catch {

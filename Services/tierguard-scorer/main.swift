@@ -94,7 +94,7 @@ registry.register("rescore_book") { context in
     context.logger.info("daily rescore", metadata: ["customers": String(summary.customers), "new_alerts": String(summary.newAlerts)])
     return .completed
 }
-var workerConfig = JobWorkerConfiguration(database: bootstrap.database, queue: "scorer", service: bootstrap.service)
+var workerConfig = bootstrap.workerConfiguration(queue: "scorer")
 workerConfig.concurrency = concurrency
 workerConfig.handlerConnections = min(concurrency, 4)
 do {
@@ -106,6 +106,25 @@ do {
     ExitCode.configuration.exit()
 }
 let worker = JobWorker(configuration: workerConfig, registry: registry, logger: logger, metrics: bootstrap.metrics)
+bootstrap.registerQueueGauges(queue: "scorer", connection: connection, maintenanceInterval: workerConfig.maintenanceInterval)
+/// Business days between the newest balances (the business date) and the newest business date
+/// scored. The scored date is the max over the latest 1,000 `customer_scores` rows (by id, the
+/// primary key), so a scrape reads a few pages instead of scanning the table; nothing scored yet
+/// counts every balance day as behind. 0 without balances.
+let lagQuery = PostgresQuery("""
+    WITH b AS (SELECT max(as_of) AS newest, min(as_of) AS oldest FROM balances),
+         s AS (SELECT max(business_date) AS scored
+               FROM (SELECT business_date FROM customer_scores ORDER BY id DESC LIMIT 1000) recent)
+    SELECT coalesce(b.newest - coalesce(s.scored, b.oldest - 1), 0)::bigint FROM b, s
+    """, name: "Scorer.businessDateLag")
+/// Named without a unit word: `promtool check metrics` refuses `_days` ("use base unit seconds"), and
+/// the value is a count of business dates, not a duration.
+bootstrap.metrics.gaugeCallback("tierguard_scorer_business_dates_behind",
+                                help: "Business dates between the newest balances and the newest scored business date") {
+    guard let days = try? await connection.withSession({ session in try session.query(lagQuery)[0].decode(Int64.self, at: 0) })
+    else { return [] }
+    return [MetricSample(value: Double(max(0, days)))]
+}
 do {
     try await worker.start()
 } catch {

@@ -76,6 +76,9 @@ struct JobMaintenance {
     let configuration: JobWorkerConfiguration
     let logger: Logger
 
+    static let queueAndKindSQL = PostgresQuery("SELECT queue, kind FROM tg_jobs WHERE id = ANY($1::bigint[])",
+                                               name: "JobMaintenance.queueAndKind")
+
     func tick(_ session: PostgresSession, worker: JobWorker) {
         let config = configuration
         step("heartbeat") {
@@ -87,8 +90,19 @@ struct JobMaintenance {
             }
         }
         step("rescue") {
-            let rescued = try JobStore.rescueExpired(session)
-            if rescued > 0 { logger.warning("rescued jobs whose lease expired", metadata: ["jobs": String(rescued)]) }
+            let rows = try session.withTransaction { session in try session.query(JobSQL.rescueExpired) }
+            if rows.count > 0 { logger.warning("rescued jobs whose lease expired", metadata: ["jobs": String(rows.count)]) }
+            var discardedIDs: [Int64] = []
+            for row in rows where try row.decode(String.self, at: 1) == "discarded" {
+                discardedIDs.append(try row.decode(Int64.self, at: 0))
+            }
+            if !discardedIDs.isEmpty, let metrics = worker.metrics {
+                // A rescued job may belong to any queue: its own queue and kind label the count.
+                for row in try session.query(Self.queueAndKindSQL.binding(discardedIDs)) {
+                    metrics.discarded.increment(labels: ["queue": try row.decode(String.self, at: 0),
+                                                         "kind": try row.decode(String.self, at: 1)])
+                }
+            }
         }
         step("stage") { try JobStore.stageDue(session) }
         step("prune") { try JobStore.prune(session, retentionSeconds: config.retentionSeconds) }
@@ -142,6 +156,7 @@ struct JobWorkerMetrics: Sendable {
     let failed: Counter
     let duration: Histogram
     let reconnects: Counter
+    let discarded: Counter
 
     init(_ registry: MetricsRegistry) {
         completed = registry.counter("tierguard_jobs_completed_total", help: "Jobs whose handler finished successfully",
@@ -151,5 +166,8 @@ struct JobWorkerMetrics: Sendable {
         duration = registry.histogram("tierguard_job_duration_seconds", help: "Handler run time per attempt",
                                       labelNames: ["queue", "kind"])
         reconnects = registry.counter("tierguard_db_reconnects_total", help: "Database sessions re-established")
+        discarded = registry.counter("tierguard_jobs_discarded_total",
+                                     help: "Jobs discarded after their last attempt (failed, or lease expired)",
+                                     labelNames: ["queue", "kind"])
     }
 }

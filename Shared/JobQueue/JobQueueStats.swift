@@ -99,12 +99,50 @@ public enum JobQueueStats {
         }
     }
 
-    /// Registers the scrape-time gauges `tierguard_queue_depth{queue}` and
-    /// `tierguard_queue_oldest_available_seconds{queue}`, read through `connection` (a connection of
-    /// its own, so a scrape never waits behind a handler's transaction).
-    public static func registerGauges(on registry: MetricsRegistry, connection: PostgresConnection) {
+    static let liveWorkersSQL = PostgresQuery("""
+        SELECT q.queue, count(w.worker_id)::bigint
+        FROM unnest($1::text[]) AS q(queue)
+        LEFT JOIN tg_workers w ON w.queue = q.queue
+                              AND w.heartbeat_at > now() - make_interval(secs => $2::double precision)
+        GROUP BY q.queue ORDER BY 1
+        """, name: "JobQueueStats.liveWorkers")
+
+    /// Workers of each of `queues` whose heartbeat is younger than `withinSeconds` (database clock);
+    /// a queue without one reports 0 (the "no live worker" alert needs the zero, not a missing series).
+    public static func liveWorkers(_ session: PostgresSession, queues: [String], withinSeconds: Double) throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try session.query(liveWorkersSQL.binding(queues, withinSeconds)) {
+            result[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return result
+    }
+
+    /// Registers the scrape-time gauges `tierguard_queue_depth{queue}`,
+    /// `tierguard_queue_oldest_available_seconds{queue}` and `tierguard_workers_live{queue}`, read
+    /// through `connection` (a connection of its own, so a scrape never waits behind a handler's
+    /// transaction). `queues`: the queues this service reports (the one it works or feeds; nil = every
+    /// queue with jobs, a pause row or a worker); the
+    /// figures come from the database, so every replica reports the same values and alert rules take
+    /// `max by (queue)`. A worker is live when its heartbeat is younger than 3 × `maintenanceInterval`
+    /// (it beats once per interval, so two missed beats are tolerated).
+    public static func registerGauges(on registry: MetricsRegistry, connection: PostgresConnection,
+                                      queues wanted: [String]? = nil, maintenanceInterval: Double = 1) {
         let read: @Sendable () async -> [QueueFigures] = {
-            (try? await connection.withSession { session in try queues(session) }) ?? []
+            let all = (try? await connection.withSession { session in try queues(session) }) ?? []
+            guard let wanted else { return all }
+            // A queue with no row at all still reports depth 0 and age 0.
+            return wanted.map { queue in
+                all.first { $0.queue == queue } ?? QueueFigures(queue: queue, depth: 0, oldestAvailableSeconds: 0, paused: false)
+            }
+        }
+        registry.gaugeCallback("tierguard_workers_live",
+                               help: "Workers with a heartbeat within 3 maintenance intervals (database clock)",
+                               labelNames: ["queue"]) {
+            let names = if let wanted { wanted } else { await read().map(\.queue) }
+            guard let live = try? await connection.withSession({ session in
+                try liveWorkers(session, queues: names, withinSeconds: 3 * maintenanceInterval)
+            }) else { return [] }
+            return names.map { MetricSample(labels: ["queue": $0], value: Double(live[$0] ?? 0)) }
         }
         registry.gaugeCallback("tierguard_queue_depth", help: "Available jobs per queue", labelNames: ["queue"]) {
             await read().map { MetricSample(labels: ["queue": $0.queue], value: Double($0.depth)) }

@@ -132,9 +132,12 @@ public final class JobWorker: Sendable {
                 session.onReconnect = onReconnect
                 self.claimLoop(session)
             }
-            try await startThread("jobs-listen") { [self] session in
-                session.onReconnect = onReconnect
-                self.listenLoop(session)
+            if configuration.listen {
+                try await startThread("jobs-listen", database: configuration.listenDatabase ?? configuration.database) {
+                    [self] session in
+                    session.onReconnect = onReconnect
+                    self.listenLoop(session)
+                }
             }
             try await startThread("jobs-maint") { [self] session in
                 session.onReconnect = onReconnect
@@ -147,12 +150,14 @@ public final class JobWorker: Sendable {
         logger.info("worker started", metadata: [
             "concurrency": String(configuration.concurrency), "batch": String(configuration.claimBatchSize),
             "lease_seconds": String(configuration.leaseSeconds), "poll_seconds": String(configuration.pollInterval),
+            "listen": !configuration.listen ? "off" : configuration.listenDatabase == nil ? "on" : "separate connection",
         ])
     }
 
     /// Starts a thread that connects its own session, and returns once it connected (or throws).
-    private func startThread(_ name: String, _ run: @escaping @Sendable (PostgresSession) -> Void) async throws {
-        let configuration = configuration.database
+    private func startThread(_ name: String, database: PostgresConfiguration? = nil,
+                             _ run: @escaping @Sendable (PostgresSession) -> Void) async throws {
+        let configuration = database ?? configuration.database
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { $0.threadsRunning += 1 }
             let thread = Thread { [self] in
@@ -238,7 +243,7 @@ public final class JobWorker: Sendable {
         let context = JobContext(
             id: job.id, queue: configuration.queue, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts,
             leaseToken: job.leaseToken, traceparent: job.traceparent,
-            logger: logger.with(jobID: job.id, kind: job.kind, attempt: job.attempt), database: pool)
+            logger: jobLogger(job), database: pool)
         var outcome: JobOutcome?
         do {
             guard let handler = registry.handlers[job.kind] else {
@@ -261,6 +266,14 @@ public final class JobWorker: Sendable {
         }
         let failed: Bool = if case .fail = outcome { true } else { false }
         finish(job, outcome: outcome, seconds: monotonicSeconds() - started, failed: failed, counted: true)
+    }
+
+    /// The per-job logger: job id, kind, attempt, and `trace_id` when the job row carries a valid
+    /// W3C traceparent, so one feed's path through ingest → scorer → notifier can be followed.
+    private func jobLogger(_ job: ClaimedJob) -> Logger {
+        let base = logger.with(jobID: job.id, kind: job.kind, attempt: job.attempt)
+        guard let trace = job.traceparent.flatMap(TraceContext.init(traceparent:)) else { return base }
+        return base.with("trace_id", trace.traceID)
     }
 
     private func finish(_ job: ClaimedJob, outcome: JobOutcome?, seconds: Double, failed: Bool, counted: Bool) {
@@ -420,8 +433,16 @@ public final class JobWorker: Sendable {
         let config = configuration
         return try session.withTransaction { session -> [ClaimedJob] in
             if !settleIDs.isEmpty {
-                try JobStore.settle(session, ids: settleIDs, tokens: settleTokens, actions: actions,
-                                    messages: messages, delays: delays)
+                let settled = try JobStore.settle(session, ids: settleIDs, tokens: settleTokens, actions: actions,
+                                                  messages: messages, delays: delays)
+                if let metrics {
+                    let kinds = Dictionary(finished.map { ($0.job.id, $0.job.kind) }, uniquingKeysWith: { a, _ in a })
+                    for row in settled where row.state == "discarded" {
+                        // Counted when the statement runs; a rollback after it over-counts by that batch, which
+                        // an alert on "any discard in 15 min" tolerates.
+                        metrics.discarded.increment(labels: ["queue": config.queue, "kind": kinds[row.id] ?? "unknown"])
+                    }
+                }
             }
             if completeIDs.isEmpty && limit == 0 { return [] }
             let rows = try session.query(JobSQL.completeAndClaim.binding(
@@ -524,6 +545,15 @@ public final class JobWorker: Sendable {
             }
         }
     }
+}
+
+extension JobContext {
+    /// The claimed job's W3C trace context (nil when its row carries none or an invalid one).
+    public var traceContext: TraceContext? { traceparent.flatMap(TraceContext.init(traceparent:)) }
+
+    /// The traceparent for jobs this handler enqueues: a child span of this job's trace, so the jobs it
+    /// causes share its trace id; nil when this job carries no trace.
+    public var childTraceparent: String? { traceContext?.child().traceparent }
 }
 
 /// A job whose kind this worker has no handler for: a failure, retried with backoff.

@@ -36,6 +36,15 @@ public struct JobWorkerConfiguration: Sendable {
     public var handlerConnections: Int = 2
     public var backoff: JobBackoff = .standard
     public var periodicJobs: [PeriodicJob] = []
+    /// Where the LISTEN thread connects; nil = `database`. Behind PgBouncer in transaction mode
+    /// (`database` = the pool) LISTEN must use a direct or session-mode connection, because a
+    /// transaction-mode pool hands each statement to any server connection and the LISTEN is lost
+    /// (`TIERGUARD_LISTEN_DATABASE_URL`). Claims, completions and maintenance stay on `database`.
+    public var listenDatabase: PostgresConfiguration?
+    /// False = poll-only (`TIERGUARD_LISTEN=off`): no LISTEN thread; the claim loop looks every
+    /// `pollInterval`, so a new job waits at most about that long. For deployments where no
+    /// LISTEN-capable connection exists. Default true.
+    public var listen: Bool = true
     /// `host:pid:service`, recorded in `attempted_by` and `tg_workers`.
     public var workerID: String
 

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Postgres
 import ServiceKit
 
@@ -22,7 +23,19 @@ public struct ServiceBootstrap: Sendable {
         .databaseURL, .logLevel, .httpHost, .httpPort,
         ConfigVariable("TIERGUARD_DRAIN_SECONDS", default: "20",
                        "on SIGTERM, how long running jobs may finish before the rest are released"),
+        listenDatabaseURL, listen,
     ]
+
+    /// Behind PgBouncer in transaction mode, `TIERGUARD_DATABASE_URL` names the pool (claims,
+    /// completions) and this names a direct or session-mode connection for LISTEN.
+    public static let listenDatabaseURL = ConfigVariable(
+        "TIERGUARD_LISTEN_DATABASE_URL", default: "",
+        "LISTEN connection (direct or PgBouncer session mode) when TIERGUARD_DATABASE_URL is a transaction-mode pool; unset = the same URL",
+        isSecret: true)
+    /// `off` = poll-only: no LISTEN at all, new jobs are found by polling every second.
+    public static let listen = ConfigVariable(
+        "TIERGUARD_LISTEN", default: "on",
+        "on: wake workers with LISTEN/NOTIFY; off: poll-only (a new job waits up to the poll interval, 1 s)")
 
     /// Parses the command line; prints help/version or a usage error and exits; otherwise resolves
     /// the configuration and creates the logger. Does not touch the database yet.
@@ -113,6 +126,29 @@ public struct ServiceBootstrap: Sendable {
             logger.critical("cannot start the HTTP listener: \(error)")
             ExitCode.unavailable.exit()
         }
+    }
+
+    /// A worker configuration for `queue` with this service's database and LISTEN settings
+    /// (`TIERGUARD_LISTEN_DATABASE_URL`, `TIERGUARD_LISTEN`). Exits 78 on a bad value.
+    public func workerConfiguration(queue: String) -> JobWorkerConfiguration {
+        var configuration = JobWorkerConfiguration(database: database, queue: queue, service: service)
+        do {
+            configuration.listen = try config.bool(Self.listen.name)
+            if let url = try config.optionalString(Self.listenDatabaseURL.name), !url.isEmpty {
+                configuration.listenDatabase = PostgresConfiguration(url, applicationName: service + "-listen")
+            }
+        } catch {
+            logger.critical("configuration: \(error)")
+            ExitCode.configuration.exit()
+        }
+        return configuration
+    }
+
+    /// Registers the queue gauges (`tierguard_queue_depth`, `tierguard_queue_oldest_available_seconds`,
+    /// `tierguard_workers_live`) of `queue` on this service's `/metrics`, read through `connection`.
+    public func registerQueueGauges(queue: String, connection: PostgresConnection, maintenanceInterval: Double = 1) {
+        JobQueueStats.registerGauges(on: metrics, connection: connection, queues: [queue],
+                                     maintenanceInterval: maintenanceInterval)
     }
 
     /// Seconds running jobs may take to finish after SIGTERM.
