@@ -7,7 +7,7 @@ import TierGuardStore
 /// `tierguardctl customer show ID [--json] [--unmask --reason TEXT]`: what `customer_status` shows
 /// for the customer, plus its tier history, open alerts, signals with their figures and the
 /// recommendations of its newest score. The name is masked (`张*`) unless `--unmask` is given with
-/// a `--reason` (logged with the operator; the audit table is issue 11's).
+/// a `--reason`, after appending a `pii_access_audit` row (operator, customer, reason; issue 11).
 ///
 /// `tierguardctl customer explain ID`: PIPL art. 24 — in plain Chinese, why the customer has its
 /// tier, warning and recommendations, with the figures and the policy version. It runs the model
@@ -36,11 +36,11 @@ enum CustomerCommand: CtlCommand {
 
     static func show(_ id: String, _ arguments: Arguments, _ context: CtlContext, _ session: PostgresSession) throws -> ExitCode {
         let unmask = arguments.flag("unmask")
+        var reason: String?
         if unmask {
-            guard let reason = arguments.option("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            do { reason = try PIIAccessAudit.requireReason(arguments.option("reason")) } catch {
                 throw arguments.usageError("--unmask needs --reason")
             }
-            context.logger.notice("customer name unmasked", metadata: ["customer_id": id, "operator": context.operatorName, "reason": reason])
         }
         let rows = try session.query(PostgresQuery("""
             SELECT c.name, jsonb_build_object(
@@ -63,6 +63,12 @@ enum CustomerCommand: CtlCommand {
         guard rows.count == 1 else {
             context.print("customer \(id) is not in the archive")
             return .failure
+        }
+        if let reason {
+            // Audit row first (committed on its own): if it cannot be written, nothing unmasked is shown.
+            try PIIAccessAudit.record(session, operator: context.operatorName, customerIds: [id], reason: reason,
+                                      command: "customer show")
+            context.logger.notice("customer name unmasked", metadata: ["customer_id": id, "operator": context.operatorName])
         }
         let name: String = try rows[0].decode(at: 0)
         let shownName = unmask ? name : Masking.name(name)

@@ -1,24 +1,33 @@
 import Postgres
 import ServiceKit
 import TierGuardModel
+import TierGuardStore
 
 /// `tierguardctl rejects [--batch ID] [--pending] [--limit N] [--unmask]`: the lines ingest refused, or
 /// (`--pending`) the balances and transactions waiting for their account, each with its batch and line.
 ///
 /// Reasons are masked by FeedContract already; raw text is passed through `Masking.feedLine` (names, ID numbers,
-/// mobiles, card numbers) unless `--unmask` is given.
+/// mobiles, card numbers) unless `--unmask --reason TEXT` is given, which first appends a
+/// `pii_access_audit` row (operator, the customers of the lines shown, reason).
 enum RejectsCommand: CtlCommand {
     static let spec = CommandSpec(
         name: "rejects", abstract: "List ingest rejects and pending records",
         flags: [.init("pending", help: "List records waiting for their account instead of rejects"),
                 .init("unmask", help: "Show raw lines unmasked (operators only)")],
         options: [.init("batch", valueName: "ID", help: "Only this ingest batch"),
-                  .init("limit", valueName: "N", help: "At most N rows (default 100)")])
+                  .init("limit", valueName: "N", help: "At most N rows (default 100)"),
+                  .init("reason", valueName: "TEXT", help: "Why raw lines must be shown unmasked (required with --unmask)")])
 
     static func run(_ arguments: Arguments, _ context: CtlContext) throws -> ExitCode {
         let limit = try arguments.int("limit") ?? 100
         let batch = try arguments.int("batch")
         let unmask = arguments.flag("unmask")
+        var reason: String?
+        if unmask {
+            do { reason = try PIIAccessAudit.requireReason(arguments.option("reason")) } catch {
+                throw arguments.usageError("--unmask needs --reason")
+            }
+        }
         let session = try context.connect()
         defer { session.close() }
         if arguments.flag("pending") {
@@ -36,9 +45,16 @@ enum RejectsCommand: CtlCommand {
             return .success
         }
         let rows = try session.query(PostgresQuery("""
-            SELECT batch_id, line_number, reason, raw_text FROM ingest_rejects
+            SELECT batch_id, line_number, reason, raw_text, customer_id FROM ingest_rejects
             WHERE $1::bigint IS NULL OR batch_id = $1 ORDER BY batch_id, line_number LIMIT $2
             """).binding(batch, limit))
+        if let reason {
+            // Audit row before any raw line is printed; a line without a customer id is counted by the
+            // command text (batch and limit), its customers are unknown.
+            let customers = try rows.compactMap { try $0.decode(String?.self, at: 4) }
+            try PIIAccessAudit.record(session, operator: context.operatorName, customerIds: customers, reason: reason,
+                                      command: "rejects --unmask\(batch.map { " --batch \($0)" } ?? "") --limit \(limit): \(rows.count) line(s)")
+        }
         for row in rows {
             let batchId = try row.decode(Int64.self, at: 0)
             let reason = try row.decode(String.self, at: 2), raw = try row.decode(String.self, at: 3)
