@@ -82,7 +82,8 @@ func connectAndMigrate() throws -> PostgresSession {
 func summary(_ r: IngestResult) -> Logger.Metadata {
     ["batch_id": "\(r.batchId)", "accepted": "\(r.accepted)", "rejected": "\(r.rejected)", "unchanged": "\(r.unchanged)",
      "pending": "\(r.pending)", "applied_pending": "\(r.appliedPending)", "jobs": "\(r.jobsEnqueued)",
-     "seconds": String(format: "%.3f", r.seconds)]
+     "seconds": String(format: "%.3f", r.seconds),
+     "trace_id": r.traceparent.flatMap(TraceContext.init(traceparent:))?.traceID ?? ""]
 }
 
 func explicitFormat(_ name: String?) -> FeedFormat? {

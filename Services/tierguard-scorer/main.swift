@@ -83,7 +83,8 @@ var registry = JobRegistry()
 registry.register("score_customer", ScoreArgs.self) { args, context in
     let id = args.customerId
     try await context.withCompletionTransaction { session in
-        _ = try scorer.score(session, customerIds: [id])
+        // The notify_alert jobs this scoring causes carry a child of this job's trace.
+        _ = try scorer.score(session, customerIds: [id], traceparent: context.childTraceparent)
     }
     return .completedInTransaction
 }

@@ -6,6 +6,7 @@ public import FeedContract
 import Foundation
 public import JobQueue
 public import Postgres
+import ServiceKit
 
 /// Where a feed came from, as `ingest_batches.source` records it.
 public enum IngestSource: String, Sendable, Hashable {
@@ -37,6 +38,8 @@ public struct IngestResult: Sendable, Hashable {
     /// Wall time of each step, in order (`stream` = read, decode and send the COPY data; `copy end` = the
     /// server finishing the COPY; `apply <table>`; `jobs`; `commit`), for `tierguard-bench ingest --phases`.
     public var phases: [IngestPhase] = []
+    /// The traceparent carried by this feed's `score_customer` jobs (see `IngestOptions.traceparent`).
+    public var traceparent: String?
 }
 
 /// One timed step of an ingest.
@@ -65,6 +68,9 @@ public struct IngestOptions: Sendable {
     /// Called on the ingest thread every `progressEvery` lines with the lines read so far.
     public var progress: (@Sendable (Int) -> Void)?
     public var progressEvery = 100_000
+    /// The W3C traceparent put on this feed's `score_customer` jobs; nil = a fresh trace per feed, so
+    /// one feed's path through ingest → scorer → notifier shares one trace id (`IngestResult.traceparent`).
+    public var traceparent: String?
     public init() {}
 }
 
@@ -222,7 +228,8 @@ public enum FeedIngestor {
             """).binding(batchId))
         phase("rejects")
 
-        // One coalesced job per changed customer, in this transaction (the outbox).
+        // One coalesced job per changed customer, in this transaction (the outbox), all on one trace.
+        let traceparent = options.traceparent ?? TraceContext.random().traceparent
         let customers = try session.query(PostgresQuery(
             "SELECT DISTINCT customer_id FROM tg_touched WHERE customer_id IS NOT NULL ORDER BY 1"))
             .map { try $0.decode(String.self, at: 0) }
@@ -230,7 +237,7 @@ public enum FeedIngestor {
         var start = 0
         while start < customers.count {
             let slice = customers[start..<min(start + 1000, customers.count)]
-            jobs += try JobEnqueuer.enqueue(session, slice.map(scoreJob(customerId:)))
+            jobs += try JobEnqueuer.enqueue(session, slice.map { scoreJob(customerId: $0, traceparent: traceparent) })
             start += 1000
         }
         try session.execute(PostgresQuery("DROP TABLE tg_stg, tg_touched"))
@@ -245,7 +252,7 @@ public enum FeedIngestor {
         return IngestResult(batchId: batchId, accepted: total.accepted, rejected: rejectLines, unchanged: total.unchanged,
                             pending: total.pending, appliedPending: total.appliedPending, jobsEnqueued: jobs,
                             changedCustomers: customers.count, lines: recordLines + rejectLines,
-                            sampleRejects: samples, seconds: seconds, phases: phases)
+                            sampleRejects: samples, seconds: seconds, phases: phases, traceparent: traceparent)
     }
 
     /// Reads, decodes and builds the staging rows of a feed without a database: the client-side cost
@@ -264,9 +271,10 @@ public enum FeedIngestor {
 
     /// The job that wakes the scorer for one customer: queue `scorer`, kind `score_customer`, coalesced
     /// by `score:<customer_id>` (a customer with a job already waiting gets no second one).
-    public static func scoreJob(customerId: String) -> NewJob {
+    public static func scoreJob(customerId: String, traceparent: String? = nil) -> NewJob {
         let args = "{\"customer_id\":" + jsonString(customerId) + "}"
-        return NewJob(queue: "scorer", kind: "score_customer", argsJSON: args, uniqueKey: "score:\(customerId)")
+        return NewJob(queue: "scorer", kind: "score_customer", argsJSON: args, uniqueKey: "score:\(customerId)",
+                      traceparent: traceparent)
     }
 
     private static func jsonString(_ s: String) -> String {

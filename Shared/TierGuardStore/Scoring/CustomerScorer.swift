@@ -51,7 +51,7 @@ public final class CustomerScorer: Sendable {
     /// Scores a chunk of customers in one transaction. `skipUnchanged` (the whole-book path): no
     /// new score row for a customer whose newest one has the same content (`ScoreWriter`).
     public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil,
-                      skipUnchanged: Bool = false) throws -> Result {
+                      skipUnchanged: Bool = false, traceparent: String? = nil) throws -> Result {
         if !policyRecorded.withLock({ $0 }) {
             try settings.recordPolicy(session)
             policyRecorded.withLock { $0 = true }
@@ -71,7 +71,7 @@ public final class CustomerScorer: Sendable {
             logSuitability(scores)
             let t2 = monotonicSeconds()
             let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
-                                             skipUnchanged: skipUnchanged)
+                                             skipUnchanged: skipUnchanged, traceparent: traceparent)
             return Result(businessDate: bd, scores: scores, outcome: outcome, loadSeconds: t1 - t0, computeSeconds: t2 - t1,
                           writeSeconds: monotonicSeconds() - t2)
         }

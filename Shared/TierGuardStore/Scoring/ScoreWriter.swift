@@ -125,7 +125,7 @@ public struct ScoreWriter: Sendable {
     /// With `skipUnchanged`, a customer whose newest score row has the same content hash gets no
     /// new row and no history write (see the type's notes); alerts are decided for all.
     public func write(_ session: PostgresSession, scores: [CustomerScore], businessDate: CalendarDate,
-                      policy: ScoringPolicy, skipUnchanged: Bool = false) throws -> Outcome {
+                      policy: ScoringPolicy, skipUnchanged: Bool = false, traceparent: String? = nil) throws -> Outcome {
         precondition(session.isInTransaction, "ScoreWriter.write runs inside the caller's transaction")
         var outcome = Outcome()
         guard !scores.isEmpty else { return outcome }
@@ -233,7 +233,7 @@ public struct ScoreWriter: Sendable {
             if !outcome.newAlerts.isEmpty {
                 let jobs = try outcome.newAlerts.map { id in
                     try NewJob(queue: Self.notifierQueue, kind: Self.notifyKind, args: ["alert_id": id],
-                               uniqueKey: "alert:\(id)")
+                               uniqueKey: "alert:\(id)", traceparent: traceparent)
                 }
                 try JobEnqueuer.enqueue(session, jobs)
             }
