@@ -523,4 +523,45 @@ import TierGuardStore
         #expect(raw.stdout.contains("110105199001010033"))
         #expect(try auditRows() == ["ops.wang C1 complaint 42 customer", "ops.wang C3 feed fix rejects"])
     }
+
+    /// Roles and role settings are cluster-global while migrations run per database, several at once: on a
+    /// fresh private cluster (no tierguard_* role yet), six databases migrating at the same moment all succeed.
+    @Test func migratingSixDatabasesAtOnceOnAFreshClusterCreatesTheRolesOnce() throws {
+        let cluster = try LocalCluster.startPrivate()
+        defer { cluster.destroy() }
+        let admin = try PostgresSession(configuration: PostgresConfiguration(cluster.url, applicationName: "tierguard-tests"))
+        defer { admin.close() }
+        #expect(try admin.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tierguard\\_%'")[0].decode(Int.self, at: 0) == 0)
+        let names = (0..<6).map { "sec_race_\($0)" }
+        for name in names { try admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
+        let migrations = try TierGuardSchema.migrations()
+        final class Failures: @unchecked Sendable {
+            let lock = NSLock()
+            var errors: [String] = []
+            func add(_ error: String) { lock.lock(); errors.append(error); lock.unlock() }
+        }
+        let failures = Failures()
+        let done = DispatchSemaphore(value: 0)
+        for name in names {
+            let url = cluster.url(database: name)
+            Thread.detachNewThread {
+                do {
+                    let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-tests"))
+                    defer { session.close() }
+                    try Migrator.migrate(session, migrations)
+                } catch {
+                    failures.add("\(name): \(error)")
+                }
+                done.signal()
+            }
+        }
+        for _ in names { #expect(done.wait(timeout: .now() + 60) == .success) }
+        #expect(failures.errors == [])
+        #expect(try admin.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tierguard\\_%'")[0].decode(Int.self, at: 0) == 6)
+        for name in names {
+            let s = try PostgresSession(configuration: PostgresConfiguration(cluster.url(database: name), applicationName: "tierguard-tests"))
+            defer { s.close() }
+            #expect(try GrantSnapshot.current(s) == Self.grantsSnapshot, "\(name)")
+        }
+    }
 }
