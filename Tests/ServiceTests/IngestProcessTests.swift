@@ -249,8 +249,9 @@ struct IngestProcessError: Error, CustomStringConvertible {
         #expect(pending.stdout.contains("1 pending record(s) shown"))
         #expect(!pending.stdout.contains(Self.badResidentId) && !pending.stdout.contains(Self.phone))
 
-        // The operator's escape hatch shows the raw line.
-        let unmasked = try ServiceProcess.run("tierguardctl", ["rejects", "--unmask"], environment: env)
+        // The operator's escape hatch shows the raw line; since issue 11 it needs --reason (audited).
+        #expect(try ServiceProcess.run("tierguardctl", ["rejects", "--unmask"], environment: env).status == 64)
+        let unmasked = try ServiceProcess.run("tierguardctl", ["rejects", "--unmask", "--reason", "feed fix"], environment: env)
         #expect(unmasked.stdout.contains(Self.badResidentId))
     }
 }

@@ -58,8 +58,9 @@ import Testing
         #expect(completed == jobs)
         #expect(try row.decode(Int.self, at: 1) == jobs, "every job ran once, on its first attempt")
         #expect(try row.decode(Int.self, at: 2) >= 2, "the work was shared by the replicas")
-        // score_customer writes one score row per run: as many rows as jobs, one per customer.
-        #expect(try row.decode(Int.self, at: 3) == jobs)
+        // Every customer was scored. The scorer also enqueues a whole-book rescore when it starts, which
+        // may score some customers once more, so there are at least as many score rows as jobs.
+        #expect(try row.decode(Int.self, at: 3) >= jobs)
         #expect(try row.decode(Int.self, at: 4) == jobs)
     }
 }
