@@ -16,7 +16,7 @@ enum FeedbackBench {
     static let spec = CommandSpec(
         name: "feedback", abstract: "Survey POSTs per second with durable commits over keep-alive connections",
         options: [
-            .init("database-url", valueName: "url", help: "PostgreSQL URL (default $DATABASE_URL)"),
+            BenchArguments.databaseURLOption,
             .init("requests", valueName: "n", help: "survey POSTs in the timed round (default 20000)"),
             .init("clients", valueName: "n", help: "keep-alive client connections (default 32)"),
             .init("pool", valueName: "n", help: "database connections of the service (default 8)"),
@@ -26,14 +26,8 @@ enum FeedbackBench {
     static func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 
     static func run(_ arguments: [String]) async throws -> Int32 {
-        let parsed: Arguments
-        switch try Arguments.parse(arguments, spec: spec) {
-        case .run(let a): parsed = a
-        case .help(let text), .version(let text): print(text); return 0
-        }
-        guard let baseURL = parsed.option("database-url") ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !baseURL.isEmpty else {
-            throw parsed.usageError("--database-url or DATABASE_URL is required")
-        }
+        guard let parsed = try BenchArguments.parse(arguments, spec: spec) else { return 0 }
+        let baseURL = try BenchArguments.databaseURL(parsed)
         let requests = try parsed.int("requests") ?? 20_000, clients = try parsed.int("clients") ?? 32
         let poolSize = try parsed.int("pool") ?? 8, customers = try parsed.int("customers") ?? 2_000
 

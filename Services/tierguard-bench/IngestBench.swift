@@ -1,6 +1,7 @@
 import FeedContract
 import Foundation
 import Postgres
+import ServiceKit
 import TierGuardStore
 
 /// `tierguard-bench ingest --database-url URL [--transactions 1000000] [--customers 10000] [--runs 3] [--dir DIR] [--phases]`
@@ -16,27 +17,25 @@ import TierGuardStore
 /// read + decode + send COPY data, copy end, analyze, apply per table, jobs, commit) and, once, a
 /// decode-only pass over the file without a database (the client's share of `stream`).
 enum IngestBench {
+    static let spec = CommandSpec(
+        name: "ingest", abstract: "A 1,000,000-transaction NDJSON feed end to end, beside psql \\copy of the same rows",
+        flags: [.init("phases", help: "print each ingest step's time per run, and a decode-only pass")],
+        options: [
+            BenchArguments.databaseURLOption,
+            .init("transactions", valueName: "n", help: "transaction lines (default 1000000)"),
+            .init("customers", valueName: "n", help: "customers they belong to (default 10000)"),
+            .init("runs", valueName: "n", help: "timed runs; the median is reported (default 3)"),
+            .init("dir", valueName: "path", help: "where the feed file is written (default $TMPDIR/tierguard-ingest-bench)"),
+        ])
+
     static func run(_ arguments: [String]) async throws -> Int32 {
-        var options: [String: String] = [:]
-        var i = 0
-        var showPhases = false
-        while i < arguments.count {
-            if arguments[i] == "--phases" { showPhases = true; i += 1; continue }
-            guard arguments[i].hasPrefix("--"), i + 1 < arguments.count else {
-                FileHandle.standardError.write(Data("usage: tierguard-bench ingest --database-url URL [--transactions N] [--customers N] [--runs N] [--dir DIR] [--phases]\n".utf8))
-                return 64
-            }
-            options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
-            i += 2
-        }
-        guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            FileHandle.standardError.write(Data("tierguard-bench ingest: --database-url is required\n".utf8))
-            return 64
-        }
-        let transactions = Int(options["transactions"] ?? "") ?? 1_000_000
-        let customers = Int(options["customers"] ?? "") ?? 10_000
-        let runs = Int(options["runs"] ?? "") ?? 3
-        let dir = options["dir"] ?? NSTemporaryDirectory() + "tierguard-ingest-bench"
+        guard let parsed = try BenchArguments.parse(arguments, spec: spec) else { return 0 }
+        let url = try BenchArguments.databaseURL(parsed)
+        let showPhases = parsed.flag("phases")
+        let transactions = try parsed.int("transactions") ?? 1_000_000
+        let customers = try parsed.int("customers") ?? 10_000
+        let runs = try parsed.int("runs") ?? 3
+        let dir = parsed.option("dir") ?? NSTemporaryDirectory() + "tierguard-ingest-bench"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let feed = dir + "/feed.ndjson", copyFile = dir + "/transactions.copy"
         let started = monotonicSeconds()

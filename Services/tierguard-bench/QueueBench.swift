@@ -26,7 +26,7 @@ enum QueueBench {
     static let workerSpec = CommandSpec(
         name: "queue-worker", abstract: "Run one job queue worker process until SIGTERM/SIGINT",
         options: [
-            .init("database-url", valueName: "url", help: "PostgreSQL URL (default $DATABASE_URL)"),
+            BenchArguments.databaseURLOption,
             .init("queue", valueName: "name", help: "queue to consume (default bench)"),
             .init("concurrency", valueName: "n", help: "handlers at once (default 10)"),
             .init("batch", valueName: "n", help: "jobs claimed per statement (default 100)"),
@@ -38,13 +38,9 @@ enum QueueBench {
         ])
 
     static func runWorker(_ arguments: [String]) async throws -> Int32 {
-        let parsed: Arguments
-        switch try Arguments.parse(arguments, spec: workerSpec) {
-        case .run(let a): parsed = a
-        case .help(let text), .version(let text): print(text); return 0
-        }
+        guard let parsed = try BenchArguments.parse(arguments, spec: workerSpec) else { return 0 }
         let signals = SignalWatcher()
-        let url = try databaseURL(parsed)
+        let url = try BenchArguments.databaseURL(parsed)
         var config = JobWorkerConfiguration(
             database: PostgresConfiguration(url, applicationName: "tierguard-bench"), queue: parsed.option("queue") ?? queue,
             service: "tierguard-bench")
@@ -106,18 +102,13 @@ enum QueueBench {
                                                      worker text NOT NULL, at timestamptz NOT NULL DEFAULT now())
         """)
 
-    static func databaseURL(_ arguments: Arguments) throws -> String {
-        if let url = arguments.option("database-url") { return url }
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return url }
-        throw arguments.usageError("--database-url or DATABASE_URL is required")
-    }
 
     // MARK: The benchmark
 
     static let benchSpec = CommandSpec(
         name: "queue", abstract: "Job queue drain rate and idle pickup latency (creates database tierguard_queue_bench)",
         options: [
-            .init("database-url", valueName: "url", help: "PostgreSQL URL (default $DATABASE_URL)"),
+            BenchArguments.databaseURLOption,
             .init("jobs", valueName: "n", help: "no-op jobs per round (default 50000)"),
             .init("processes", valueName: "p", help: "worker processes (default 2)"),
             .init("concurrency", valueName: "c", help: "handlers per process (default 10)"),
@@ -128,13 +119,9 @@ enum QueueBench {
         ])
 
     static func run(_ arguments: [String]) async throws -> Int32 {
-        let parsed: Arguments
-        switch try Arguments.parse(arguments, spec: benchSpec) {
-        case .run(let a): parsed = a
-        case .help(let text), .version(let text): print(text); return 0
-        }
+        guard let parsed = try BenchArguments.parse(arguments, spec: benchSpec) else { return 0 }
         let options = BenchOptions(
-            url: try databaseURL(parsed), jobs: try parsed.int("jobs") ?? 50_000, processes: try parsed.int("processes") ?? 2,
+            url: try BenchArguments.databaseURL(parsed), jobs: try parsed.int("jobs") ?? 50_000, processes: try parsed.int("processes") ?? 2,
             concurrency: try parsed.int("concurrency") ?? 10, batch: try parsed.int("batch") ?? 100,
             rounds: try parsed.int("rounds") ?? 3, latencyJobs: try parsed.int("latency-jobs") ?? 1_000,
             rate: Double(parsed.option("rate") ?? "") ?? 50)

@@ -19,26 +19,25 @@ import TierGuardStore
 /// the ratio, and the median of the rounds. Build with `-c release`; run against a cluster with
 /// durable defaults (`deploy/local/pg.sh start DIR PORT`).
 enum ScoreBench {
+    static let spec = CommandSpec(
+        name: "score", abstract: "Whole-book rescore in customers/s, beside one SQL statement for three months of 月日均",
+        options: [
+            BenchArguments.databaseURLOption,
+            .init("customers", valueName: "n", help: "customers in the book (default 10000)"),
+            .init("days", valueName: "n", help: "days of balances per account (default 90)"),
+            .init("rounds", valueName: "n", help: "timed rounds; the median is reported (default 3)"),
+            .init("chunk", valueName: "n", help: "customers per chunk (default 1000)"),
+            .init("parallelism", valueName: "n", help: "scoring workers (default 2)"),
+        ])
+
     static func run(_ arguments: [String]) async throws -> Int32 {
-        var options: [String: String] = [:]
-        var i = 0
-        while i < arguments.count {
-            guard arguments[i].hasPrefix("--"), i + 1 < arguments.count else {
-                FileHandle.standardError.write(Data("usage: tierguard-bench score --database-url URL [--customers N] [--days N] [--rounds N] [--chunk N] [--parallelism N]\n".utf8))
-                return 64
-            }
-            options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
-            i += 2
-        }
-        guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            FileHandle.standardError.write(Data("tierguard-bench score: --database-url is required\n".utf8))
-            return 64
-        }
-        let customers = Int(options["customers"] ?? "") ?? 10_000
-        let days = Int(options["days"] ?? "") ?? 90
-        let rounds = Int(options["rounds"] ?? "") ?? 3
-        let chunk = Int(options["chunk"] ?? "") ?? 1_000
-        let parallelism = Int(options["parallelism"] ?? "") ?? 2
+        guard let parsed = try BenchArguments.parse(arguments, spec: spec) else { return 0 }
+        let url = try BenchArguments.databaseURL(parsed)
+        let customers = try parsed.int("customers") ?? 10_000
+        let days = try parsed.int("days") ?? 90
+        let rounds = try parsed.int("rounds") ?? 3
+        let chunk = try parsed.int("chunk") ?? 1_000
+        let parallelism = try parsed.int("parallelism") ?? 2
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// tierguard-bench: the benchmark executables of the speed targets (build with `-c release`).
 ///
@@ -26,6 +27,9 @@ guard let name = arguments.first, let benchmark = benchmarks[name] else {
 }
 do {
     exit(try await benchmark(Array(arguments.dropFirst())))
+} catch let error as UsageError {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(64)
 } catch {
     FileHandle.standardError.write(Data("tierguard-bench \(name): \(error)\n".utf8))
     exit(1)
