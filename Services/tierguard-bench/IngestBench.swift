@@ -2,6 +2,7 @@ import FeedContract
 import Foundation
 import Postgres
 import ServiceKit
+import TierGuardModel
 import TierGuardStore
 
 /// `tierguard-bench ingest --database-url URL [--transactions 1000000] [--customers 10000] [--runs 3] [--dir DIR] [--phases]`
@@ -131,7 +132,7 @@ enum IngestBench {
         for t in 0..<transactions {
             let seconds = 1_780_000_000 + t * 7
             let day = seconds / 86_400, rest = seconds % 86_400
-            let date = CalendarDateText.iso(dayNumber: day)
+            let date = CalendarDate(dayNumber: day).description
             let time = String(format: "%02d:%02d:%02d", rest / 3600, rest / 60 % 60, rest % 60)
             let yuan = (t * 7919) % 100_000, fen = t % 100
             let sign = t % 3 == 0 ? "-" : ""
@@ -153,21 +154,5 @@ enum IngestBench {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
         return kb / 1024
-    }
-}
-
-private enum CalendarDateText {
-    /// `YYYY-MM-DD` of a day number (days since 1970-01-01; Howard Hinnant's civil_from_days).
-    static func iso(dayNumber: Int) -> String {
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02d", y, m, d)
     }
 }
