@@ -36,7 +36,10 @@ public enum JobSQL {
 
     /// One round trip, one commit per batch: completes the finished `(id, lease_token)` pairs
     /// ($1, $2; fenced) and claims up to $4 available jobs of queue $3 for worker $5 with a lease of
-    /// $6 seconds, highest priority (0) first, then oldest `run_at`, then id.
+    /// $6 seconds, highest priority (0) first, then oldest `run_at`, then id. A queue an operator
+    /// paused (`tg_queues.paused`) yields no jobs from the moment the pause commits: the check lives
+    /// here, not only in the worker's cached flag (refreshed each maintenance tick), so a worker that
+    /// starts or claims between two ticks cannot run a paused queue's job.
     ///
     /// Rows: `is_completion = true` for each job completed (id only), false for each job claimed.
     /// The rows of one statement come back in no particular order; the worker sorts the claimed
@@ -50,6 +53,7 @@ public enum JobSQL {
         ), picked AS (
             SELECT id FROM tg_jobs
             WHERE state = 'available' AND queue = $3
+              AND NOT EXISTS (SELECT 1 FROM tg_queues WHERE tg_queues.queue = $3 AND tg_queues.paused)
             ORDER BY priority, run_at, id
             LIMIT $4
             FOR UPDATE SKIP LOCKED
