@@ -77,6 +77,9 @@ public final class JobWorker: Sendable {
         var queuedHead = 0
         var executing: [Int64: ClaimedJob] = [:]
         var runners = 0
+        /// The runner tasks alive, so that handlers still running at the drain deadline can be cancelled.
+        var runnerTasks: [Int: Task<Void, Never>] = [:]
+        var nextRunnerID = 0
         /// Every job whose lease this worker holds in the database (claimed, not yet settled there).
         var held: [Int64: Int64] = [:]
         var finished: [FinishedJob] = []
@@ -181,8 +184,8 @@ public final class JobWorker: Sendable {
 
     /// Graceful shutdown: stop claiming, release jobs not yet started, let running handlers finish
     /// until `deadline` from now, release the rest back to `available` (fenced, attempt not
-    /// counted), flush completions, delete this worker's `tg_workers` row, close connections.
-    /// Returns when all of that is done.
+    /// counted) and cancel their tasks, flush completions, delete this worker's `tg_workers` row,
+    /// close connections. Returns when all of that is done.
     public func shutdown(deadline: Duration) async {
         let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
         beginShutdown(deadlineSeconds: seconds)
@@ -218,12 +221,30 @@ public final class JobWorker: Sendable {
 
     private func startRunners(_ count: Int) {
         for _ in 0..<count {
-            Task { [self] in
-                while let job = self.takeNext() {
-                    await self.execute(job)
+            // Created under the lock, so the task's own removal (under the same lock) always finds it.
+            state.withLock { state in
+                let id = state.nextRunnerID
+                state.nextRunnerID += 1
+                state.runnerTasks[id] = Task { [self] in
+                    while let job = self.takeNext() {
+                        await self.execute(job)
+                    }
+                    self.state.withLock { _ = $0.runnerTasks.removeValue(forKey: id) }
                 }
             }
         }
+    }
+
+    /// At the drain deadline, after their jobs were released (fenced) in the database: cancels the
+    /// handlers still running, so a well-behaved handler (one that awaits cancellable work such as
+    /// `Task.sleep` or checks `Task.isCancelled`) stops instead of running on past the deadline. Its
+    /// late writes are refused anyway by the lease token; cancelling saves the work and the resources.
+    private func cancelRunnersPastDeadline(released: Int) {
+        let tasks = state.withLock { Array($0.runnerTasks.values) }
+        guard released > 0, !tasks.isEmpty else { return }
+        for task in tasks { task.cancel() }
+        logger.warning("drain deadline passed; running handlers released and cancelled",
+                       metadata: ["released": String(released)])
     }
 
     private func takeNext() -> ClaimedJob? {
@@ -316,6 +337,8 @@ public final class JobWorker: Sendable {
         var releases: [ClaimedJob] = []
         var claimLimit = 0
         var final = false
+        /// Jobs whose handlers were still running when the final release was planned (the deadline passed).
+        var releasedRunning = 0
         var waitSeconds: Double?
     }
 
@@ -336,6 +359,7 @@ public final class JobWorker: Sendable {
                     pendingReleases += state.takeAllQueued()
                     if state.executing.isEmpty || now >= state.drainDeadline {
                         plan.final = true
+                        plan.releasedRunning = state.executing.count
                         pendingReleases += state.executing.values
                     }
                     plan.finished = state.finished
@@ -389,7 +413,10 @@ public final class JobWorker: Sendable {
                     return max(0, start)
                 }
                 if runnersToStart > 0 { startRunners(runnersToStart) }
-                if plan.final { break }
+                if plan.final {
+                    cancelRunnersPastDeadline(released: plan.releasedRunning)
+                    break
+                }
             } catch {
                 logger.error("claim batch failed; retrying", metadata: [Logger.Key.error: "\(error)"])
                 plan.final = false

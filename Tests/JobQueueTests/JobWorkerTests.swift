@@ -176,6 +176,38 @@ import TestSupport
         #expect(workers == 0)
     }
 
+    @Test func aHandlerStillRunningAtTheDrainDeadlineIsReleasedAndCancelled() async throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        try JobEnqueuer.enqueue(session, [NewJob(queue: "slow", kind: "long")])
+        let endings = Recorder<String>()
+        var registry = JobRegistry()
+        registry.register("long") { _ in
+            do {
+                try await Task.sleep(for: .seconds(30))
+                endings.append("finished")
+            } catch is CancellationError {
+                endings.append("cancelled")
+                throw CancellationError()
+            }
+            return .completed
+        }
+        let worker = JobWorker(configuration: testConfiguration(database, queue: "slow"), registry: registry, logger: quietLogger)
+        try await worker.start()
+        try await eventually(timeout: 10, "the job to run") {
+            try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'running'") == 1
+        }
+        let began = monotonicSeconds()
+        await worker.shutdown(deadline: .milliseconds(300))
+        try await eventually(timeout: 5, "the handler to see its cancellation") { endings.count == 1 }
+        #expect(monotonicSeconds() - began < 5)
+        #expect(endings.all == ["cancelled"])
+        // Released (attempt given back), not failed: the handler's late error changed nothing.
+        let state: String = try scalar(session, "SELECT state::text || ':' || attempt || ':' || jsonb_array_length(errors) FROM tg_jobs")
+        #expect(state == "available:0:0")
+    }
+
     @Test func snoozeAndCancelSettleWithoutCountingOrRetrying() async throws {
         let database = try makeQueueDatabase()
         let session = try database.session()
