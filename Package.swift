@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "tierguard-feedback", targets: ["tierguard-feedback"]),
         .executable(name: "tierguardctl", targets: ["tierguardctl"]),
         .executable(name: "tierguard-bench", targets: ["tierguard-bench"]),
+        .executable(name: "tierguard-chaos", targets: ["tierguard-chaos"]),
     ],
     targets: [
         // C system libraries: imports nothing.
@@ -75,6 +76,9 @@ let package = Package(
             name: "tierguard-bench",
             dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
             path: "Services/tierguard-bench", swiftSettings: strict),
+        .executableTarget(
+            name: "tierguard-chaos", dependencies: ["JobQueue", "Postgres", "ServiceKit"],
+            path: "Services/tierguard-chaos", swiftSettings: strict),
 
         // Tests.
         .target(

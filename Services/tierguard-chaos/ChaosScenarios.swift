@@ -1,0 +1,163 @@
+import Foundation
+import JobQueue
+import Postgres
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The faults, in the order `all` runs them. Each is bounded: its faults take at most ~40 s and the
+/// drain after them at most `--seconds` (90 s).
+enum ChaosScenarios {
+    static let all: [ChaosScenario] = [
+        ChaosScenario(name: "baseline", summary: "no fault", isFast: true),
+        ChaosScenario(
+            name: "sigkill", summary: "10 SIGKILLs of random workers, each replaced", isFast: true,
+            fault: { run in
+                for i in 1...10 {
+                    run.waitForProgress(Double(i) / 12)
+                    if run.workers.signal(SIGKILL) == nil { run.note("kill \(i) found its worker restarting") }
+                    Thread.sleep(forTimeInterval: 0.3)
+                }
+            }),
+        ChaosScenario(
+            name: "sigterm", summary: "SIGTERM of each worker in turn: drain, release, exit 0, replaced", isFast: true,
+            fault: { run in
+                for slot in 0..<run.workers.count {
+                    run.waitForProgress(Double(slot + 1) / Double(run.workers.count + 2))
+                    run.workers.signal(SIGTERM, slot: slot)
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
+            }),
+        ChaosScenario(
+            name: "pg-restart-fast", summary: "3 × pg_ctl restart -m fast under load",
+            fault: { run in
+                for i in 1...3 {
+                    run.waitForProgress(Double(i) / 5)
+                    try run.cluster.restart(mode: "fast")
+                }
+            }),
+        ChaosScenario(
+            name: "pg-restart-immediate", summary: "2 × pg_ctl restart -m immediate (crash recovery) under load",
+            fault: { run in
+                for i in 1...2 {
+                    run.waitForProgress(Double(i) / 4)
+                    try run.cluster.restart(mode: "immediate")
+                }
+            }),
+        ChaosScenario(
+            name: "listen-killed", summary: "pg_terminate_backend of every LISTEN connection, 5 times",
+            fault: { run in
+                let session = try run.cluster.session("tierguard-chaos-operator")
+                defer { session.close() }
+                var killed = 0
+                for i in 1...5 {
+                    run.waitForProgress(Double(i) / 7)
+                    killed += try session.query(PostgresQuery("""
+                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                        WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()
+                        """)).count
+                }
+                run.note("\(killed) LISTEN backends terminated")
+            }),
+        ChaosScenario(
+            name: "pg-freeze", summary: "SIGSTOP the postmaster and all its children for 30 s, then SIGCONT",
+            fault: { run in
+                run.waitForProgress(0.3)
+                let pids = try run.cluster.serverProcesses()
+                for pid in pids { kill(pid, SIGSTOP) }
+                Thread.sleep(forTimeInterval: 30)
+                for pid in pids { kill(pid, SIGCONT) }
+                run.note("\(pids.count) server processes frozen 30 s")
+            }),
+        ChaosScenario(
+            name: "exclusive-lock", summary: "an operator holds LOCK TABLE tg_jobs IN ACCESS EXCLUSIVE MODE for 20 s",
+            fault: { run in
+                run.waitForProgress(0.3)
+                let session = try run.cluster.session("tierguard-chaos-operator")
+                defer { session.close() }
+                try session.withTransaction { session in
+                    try session.execute(PostgresQuery("LOCK TABLE tg_jobs IN ACCESS EXCLUSIVE MODE"))
+                    Thread.sleep(forTimeInterval: 20)
+                }
+            }),
+        ChaosScenario(
+            name: "old-transaction",
+            summary: "a REPEATABLE READ transaction held open during a sustained load (jobs/s and dead tuples with and without)",
+            custom: { session, run in try OldTransaction.run(session, run) }),
+        ChaosScenario(
+            name: "poison", summary: "3 jobs whose handler calls fatalError on every attempt (max_attempts 3)",
+            extraJobs: (0..<3).map { _ in NewJob(queue: ChaosDriver.queue, kind: "poison", maxAttempts: 3) },
+            check: { session, _ in
+                let row = try session.query(PostgresQuery(
+                    "SELECT count(*) FILTER (WHERE state = 'discarded' AND attempt = 3), count(*) FROM tg_jobs WHERE kind = 'poison'"))[0]
+                let discarded = try row.decode(Int.self, at: 0), all = try row.decode(Int.self, at: 1)
+                return discarded == all ? [] : ["\(all - discarded) of \(all) poison jobs not discarded after 3 attempts"]
+            }),
+        ChaosScenario(
+            name: "clock-skew", summary: "worker clocks skewed +1 h (even slots) and -1 h (odd slots) by libfaketime",
+            workerEnvironment: { slot in
+                ["LD_PRELOAD": try FakeTime.library(), "FAKETIME": slot % 2 == 0 ? "+1h" : "-1h"]
+            },
+            skipReason: { FakeTime.skipReason() }),
+        ChaosScenario(
+            name: "disk-full", summary: "the data folder fills up",
+            skipReason: { "not built in this round: needs the cluster folder on a driver-mounted tmpfs (issue 10)" }),
+        ChaosScenario(
+            name: "network-blackhole", summary: "the workers' network to PostgreSQL dropped for 60 s",
+            skipReason: { "not built in this round: needs a network namespace, veth and an nft drop rule" }),
+    ]
+}
+
+/// libfaketime, installed with `apt-get install -y faketime` when missing and the driver is root.
+enum FakeTime {
+    static let candidates = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                             "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"]
+
+    static func library() throws -> String {
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        throw ChaosError(description: "libfaketime not found")
+    }
+
+    static func skipReason() -> String? {
+        if (try? library()) != nil { return nil }
+        if getuid() == 0 {
+            _ = try? Shell.run(["apt-get", "install", "-y", "-qq", "faketime"],
+                               environment: ["DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+            if (try? library()) != nil { return nil }
+        }
+        return "libfaketime missing (apt-get install -y faketime)"
+    }
+}
+
+/// `old-transaction`: two phases of `--jobs` jobs on one cluster; the second runs while a REPEATABLE
+/// READ transaction that has read `tg_jobs` stays open, so vacuum cannot remove any row version
+/// that transaction might still see. Reports jobs/s and `n_dead_tup` of `tg_jobs` for each phase.
+enum OldTransaction {
+    static func run(_ session: PostgresSession, _ run: ChaosRun) throws {
+        try run.workers.supervise()
+        let without = try phase(session, run)
+        let holder = try run.cluster.session("tierguard-chaos-old-transaction")
+        defer { holder.close() }
+        try holder.execute(PostgresQuery("BEGIN ISOLATION LEVEL REPEATABLE READ"))
+        _ = try holder.query(PostgresQuery("SELECT count(*) FROM tg_jobs"))
+        let with = try phase(session, run)
+        try holder.execute(PostgresQuery("COMMIT"))
+        run.note(String(format: "without: %.0f jobs/s, n_dead_tup %d; with an old transaction: %.0f jobs/s, n_dead_tup %d",
+                        without.rate, without.dead, with.rate, with.dead))
+    }
+
+    static func phase(_ session: PostgresSession, _ run: ChaosRun) throws -> (rate: Double, dead: Int) {
+        let jobs = (0..<run.options.jobs).map { NewJob(queue: ChaosDriver.queue, kind: $0 % 2 == 0 ? "noop" : "effect") }
+        let before = run.total.withLock { $0 }
+        let started = monotonicSeconds()
+        try ChaosDriver.enqueue(session, jobs)
+        run.total.withLock { $0 = before + jobs.count }
+        try ChaosDriver.drain(session, run, fault: { _ in })
+        let rate = Double(jobs.count) / (monotonicSeconds() - started)
+        Thread.sleep(forTimeInterval: 1.5)   // statistics reach pg_stat after up to 1 s
+        let dead = try session.query(PostgresQuery(
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'tg_jobs'"))[0].decode(Int.self, at: 0)
+        return (rate, dead)
+    }
+}

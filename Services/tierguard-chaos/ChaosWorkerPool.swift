@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The scenario's worker processes (`tierguard-chaos chaos-worker`), one per slot, restarted by
+/// ``supervise()`` whenever one has exited: a SIGKILLed, SIGTERMed or crashed worker is replaced the
+/// way a process supervisor (systemd, Kubernetes) would replace it.
+///
+/// Thread rule: the driver's thread calls ``supervise()``; the fault thread calls ``signal(_:slot:)``;
+/// both reach the processes only under the mutex.
+final class ChaosWorkerPool: Sendable {
+    struct State {
+        var processes: [Process?]
+        var restarts = 0
+        /// Workers sent SIGTERM: each must exit 0 (drained), else the scenario fails.
+        var terminated: Set<Int32> = []
+        var badTerminations: [String] = []
+        var stopping = false
+    }
+
+    let state: Mutex<State>
+    let url: String
+    let concurrency: Int
+    let logDir: String
+    let environment: @Sendable (_ slot: Int) throws -> [String: String]
+    let extraArguments: [String]
+
+    init(url: String, processes: Int, concurrency: Int, logDir: String, environment: @escaping @Sendable (_ slot: Int) throws -> [String: String] = { _ in [:] },
+         extraArguments: [String] = []) {
+        self.state = Mutex(State(processes: Array(repeating: nil, count: processes)))
+        self.url = url
+        self.concurrency = concurrency
+        self.logDir = logDir
+        self.environment = environment
+        self.extraArguments = extraArguments
+    }
+
+    var count: Int { state.withLock { $0.processes.count } }
+    var restarts: Int { state.withLock { $0.restarts } }
+    var badTerminations: [String] { state.withLock { $0.badTerminations } }
+
+    /// Starts every empty slot and replaces exited workers.
+    func supervise() throws {
+        try state.withLock { state in
+            guard !state.stopping else { return }
+            for slot in state.processes.indices {
+                if let process = state.processes[slot] {
+                    guard !process.isRunning else { continue }
+                    let pid = process.processIdentifier
+                    if state.terminated.remove(pid) != nil,
+                       process.terminationReason != .exit || process.terminationStatus != 0 {
+                        state.badTerminations.append("worker \(pid) exited \(process.terminationStatus) after SIGTERM")
+                    }
+                    state.restarts += 1
+                }
+                state.processes[slot] = try spawn(slot: slot)
+            }
+        }
+    }
+
+    private func spawn(slot: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
+        process.arguments = ["chaos-worker", "--database-url", url, "--concurrency", String(concurrency)] + extraArguments
+        let extra = try environment(slot)
+        if !extra.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        }
+        let log = "\(logDir)/worker-\(slot).log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)!
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Sends `signo` to the worker in `slot` (a random one when nil); returns its pid, or nil when
+    /// that slot has no running worker at the moment.
+    @discardableResult
+    func signal(_ signo: Int32, slot: Int? = nil) -> Int32? {
+        state.withLock { state in
+            let index = slot ?? Int.random(in: 0..<state.processes.count)
+            guard let process = state.processes[index], process.isRunning else { return nil }
+            let pid = process.processIdentifier
+            if signo == SIGTERM { state.terminated.insert(pid) }
+            kill(pid, signo)
+            return pid
+        }
+    }
+
+    /// SIGTERM to all (drain), SIGKILL to any still alive after `deadline` seconds.
+    func stopAll(deadline: Double = 20) {
+        let processes = state.withLock { state in
+            state.stopping = true
+            return state.processes.compactMap { $0 }
+        }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let end = Date().addingTimeInterval(deadline)
+        while processes.contains(where: { $0.isRunning }) && Date() < end { Thread.sleep(forTimeInterval: 0.1) }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+    }
+}
