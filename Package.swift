@@ -40,6 +40,9 @@ let package = Package(
             resources: [.copy("SQL")], swiftSettings: strict),
         .target(name: "TierGuardModel", path: "Shared/TierGuardModel", swiftSettings: strict),
         .target(
+            name: "PersonalDataVault", dependencies: ["CLibCrypto"], path: "Shared/PersonalDataVault",
+            swiftSettings: strict),
+        .target(
             name: "FeedContract", dependencies: ["TierGuardModel"], path: "Shared/FeedContract",
             swiftSettings: strict),
         .target(
@@ -47,7 +50,8 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "TierGuardStore",
-            dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit", "CLibCrypto"],
+            dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit", "CLibCrypto",
+                           "PersonalDataVault"],
             path: "Shared/TierGuardStore",
             resources: [.copy("Migrations")], swiftSettings: strict),
 
@@ -70,7 +74,7 @@ let package = Package(
             path: "Services/tierguard-feedback", swiftSettings: strict),
         .executableTarget(
             name: "tierguardctl",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
+            dependencies: ["TierGuardStore", "PersonalDataVault", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
             path: "Services/tierguardctl", swiftSettings: strict),
         .executableTarget(
             name: "tierguard-bench",
@@ -92,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "ServiceKit"],
             swiftSettings: strict),
+        .testTarget(name: "PersonalDataVaultTests", dependencies: ["PersonalDataVault"], swiftSettings: strict),
         .testTarget(
             name: "TierGuardModelTests", dependencies: ["TierGuardModel"], swiftSettings: strict),
         .testTarget(
@@ -102,7 +107,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TierGuardStoreTests",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "TestSupport", "TierGuardModel", "FeedContract", "ServiceKit", "SampleFeed"],
+            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "TestSupport", "TierGuardModel", "FeedContract", "ServiceKit", "SampleFeed",
+                           "PersonalDataVault"],
             swiftSettings: strict),
         .testTarget(
             name: "ServiceTests", dependencies: ["TestSupport", "Postgres", "ServiceKit"],
