@@ -99,7 +99,11 @@ enum ChaosScenarios {
             workerEnvironment: { slot in
                 ["LD_PRELOAD": try FakeTime.library(), "FAKETIME": slot % 2 == 0 ? "+1h" : "-1h"]
             },
-            skipReason: { FakeTime.skipReason() }),
+            skipReason: { FakeTime.skipReason() },
+            check: { _, run in
+                run.note("worker clock offsets (ready line vs the log's real mtime): " + FakeTime.offsets(logDir: run.cluster.dir))
+                return []
+            }),
         ChaosScenario(
             name: "disk-full", summary: "the data folder fills up",
             skipReason: { "not built in this round: needs the cluster folder on a driver-mounted tmpfs (issue 10)" }),
@@ -119,6 +123,21 @@ enum FakeTime {
         throw ChaosError(description: "libfaketime not found")
     }
 
+    /// Each worker's `ready … clock=T` (its own, skewed, wall clock) minus the real time the log was
+    /// last written, rounded to minutes: evidence that the skew was in force.
+    static func offsets(logDir: String) -> String {
+        var found: [String] = []
+        for slot in 0..<16 {
+            let path = "\(logDir)/worker-\(slot).log"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  let line = text.split(separator: "\n").last(where: { $0.hasPrefix("ready ") }),
+                  let clock = line.split(separator: "=").last.flatMap({ Double($0) }) else { continue }
+            found.append(String(format: "%+.0f min", ((clock - modified.timeIntervalSince1970) / 60).rounded()))
+        }
+        return found.isEmpty ? "none found" : found.joined(separator: ", ")
+    }
+
     static func skipReason() -> String? {
         if (try? library()) != nil { return nil }
         if getuid() == 0 {
@@ -130,11 +149,20 @@ enum FakeTime {
     }
 }
 
-/// `old-transaction`: two phases of `--jobs` jobs on one cluster; the second runs while a REPEATABLE
-/// READ transaction that has read `tg_jobs` stays open, so vacuum cannot remove any row version
-/// that transaction might still see. Reports jobs/s and `n_dead_tup` of `tg_jobs` for each phase.
+/// `old-transaction`: two phases of sustained load on one cluster, 40 s each (the queue topped up to
+/// 4,000 waiting jobs whenever it falls below 2,000); the second runs while a REPEATABLE READ
+/// transaction that has read `tg_jobs` stays open, so vacuum cannot remove any row version that
+/// transaction might still see. Reports jobs/s and `n_dead_tup` of `tg_jobs` at the end of each phase.
+///
+/// `autovacuum_naptime` is set to 10 s on this cluster (PostgreSQL's default is 60 s): the job table's
+/// own autovacuum settings (threshold 1,000, scale factor 0.01) only help if the launcher looks often,
+/// and a 40 s phase would otherwise end before the first look.
 enum OldTransaction {
+    static let phaseSeconds = 40.0
+
     static func run(_ session: PostgresSession, _ run: ChaosRun) throws {
+        try session.execute(PostgresQuery("ALTER SYSTEM SET autovacuum_naptime = '10s'"))
+        _ = try session.query(PostgresQuery("SELECT pg_reload_conf()"))
         try run.workers.supervise()
         let without = try phase(session, run)
         let holder = try run.cluster.session("tierguard-chaos-old-transaction")
@@ -143,21 +171,33 @@ enum OldTransaction {
         _ = try holder.query(PostgresQuery("SELECT count(*) FROM tg_jobs"))
         let with = try phase(session, run)
         try holder.execute(PostgresQuery("COMMIT"))
-        run.note(String(format: "without: %.0f jobs/s, n_dead_tup %d; with an old transaction: %.0f jobs/s, n_dead_tup %d",
-                        without.rate, without.dead, with.rate, with.dead))
+        run.note(String(format: "%.0f s phases, without: %.0f jobs/s, n_dead_tup %d; with an old transaction: %.0f jobs/s, n_dead_tup %d",
+                        phaseSeconds, without.rate, without.dead, with.rate, with.dead))
     }
 
     static func phase(_ session: PostgresSession, _ run: ChaosRun) throws -> (rate: Double, dead: Int) {
-        let jobs = (0..<run.options.jobs).map { NewJob(queue: ChaosDriver.queue, kind: $0 % 2 == 0 ? "noop" : "effect") }
-        let before = run.total.withLock { $0 }
+        func finished() throws -> Int {
+            try session.query(PostgresQuery("SELECT count(*) FROM tg_jobs WHERE state = 'completed'"))[0].decode(Int.self, at: 0)
+        }
+        let doneBefore = try finished()
         let started = monotonicSeconds()
-        try ChaosDriver.enqueue(session, jobs)
-        run.total.withLock { $0 = before + jobs.count }
-        try ChaosDriver.drain(session, run, fault: { _ in })
-        let rate = Double(jobs.count) / (monotonicSeconds() - started)
-        Thread.sleep(forTimeInterval: 1.5)   // statistics reach pg_stat after up to 1 s
+        var counter = 0
+        while monotonicSeconds() - started < phaseSeconds {
+            try run.workers.supervise()
+            let waiting = try session.query(ChaosDriver.remaining)[0].decode(Int.self, at: 0)
+            if waiting < 2_000 {
+                let jobs = (0..<(4_000 - waiting)).map { i in
+                    NewJob(queue: ChaosDriver.queue, kind: (counter + i) % 2 == 0 ? "noop" : "effect")
+                }
+                counter += jobs.count
+                try JobEnqueuer.enqueue(session, jobs)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let rate = Double(try finished() - doneBefore) / (monotonicSeconds() - started)
         let dead = try session.query(PostgresQuery(
             "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'tg_jobs'"))[0].decode(Int.self, at: 0)
+        try ChaosDriver.drain(session, run, fault: { _ in })
         return (rate, dead)
     }
 }

@@ -31,7 +31,13 @@ enum ChaosWorker {
         ])
 
     static func run(_ arguments: [String]) async throws -> Int32 {
-        guard case .run(let parsed) = try Arguments.parse(arguments, spec: spec) else { return 0 }
+        let parsed: Arguments
+        switch try Arguments.parse(arguments, spec: spec) {
+        case .run(let arguments): parsed = arguments
+        case .help(let text), .version(let text):
+            print(text)
+            return 0
+        }
         let url = parsed.option("database-url")!
         let signals = SignalWatcher()
         let concurrency = try parsed.int("concurrency") ?? 4
@@ -73,7 +79,7 @@ enum ChaosWorker {
         let logger = Logger(service: "tierguard-chaos", threshold: .warning)
         let worker = JobWorker(configuration: config, registry: registry, logger: logger)
         try await worker.start()
-        FileHandle.standardOutput.write(Data("ready \(workerID)\n".utf8))
+        FileHandle.standardOutput.write(Data("ready \(workerID) clock=\(Int(Date().timeIntervalSince1970))\n".utf8))
         await worker.run(until: signals, deadline: .milliseconds(Int(drain * 1000)))
         await recorder.close()
         return 0

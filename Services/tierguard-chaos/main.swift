@@ -21,7 +21,18 @@ let spec = CommandSpec(
     ],
     positionals: [.init("scenario", help: "a scenario name, all, ci or list")])
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+/// The arguments from /proc/self/cmdline: under libfaketime's LD_PRELOAD (the clock-skew scenario)
+/// the Swift runtime sees an empty `CommandLine.arguments`, so the worker reads the kernel's copy.
+func commandLineArguments() -> [String] {
+    guard let data = FileManager.default.contents(atPath: "/proc/self/cmdline"), !data.isEmpty else {
+        return CommandLine.arguments
+    }
+    var parts = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    if parts.last == "" { parts.removeLast() }
+    return parts
+}
+
+let arguments = Array(commandLineArguments().dropFirst())
 if arguments.first == "chaos-worker" {
     do {
         exit(try await ChaosWorker.run(Array(arguments.dropFirst())))
@@ -32,8 +43,11 @@ if arguments.first == "chaos-worker" {
 }
 
 do {
-    guard case .run(let parsed) = try Arguments.parse(arguments, spec: spec) else {
-        print(spec.usage())
+    let parsed: Arguments
+    switch try Arguments.parse(arguments, spec: spec) {
+    case .run(let arguments): parsed = arguments
+    case .help(let text), .version(let text):
+        print(text)
         exit(0)
     }
     var options = ChaosOptions()
