@@ -108,13 +108,25 @@ struct CSVFeedParser {
         hasHeader = true
     }
 
+    /// The identifier columns of the record just split, when its fields line up with the header.
+    func identifiers() -> [String: String] {
+        guard ranges.count == columns.count else { return [:] }
+        var found: [String: String] = [:]
+        for (index, column) in columns.enumerated() {
+            guard let column, FeedReject.identifierFields.contains(column) else { continue }
+            let r = ranges[index]
+            if r.end > r.start { found[column.name] = String(decoding: scratch[r.start..<r.end], as: UTF8.self) }
+        }
+        return found
+    }
+
     /// Parses one data record (its lines joined by `\n`).
     mutating func parse(_ record: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> FeedItem {
-        func reject(_ message: String, _ field: String? = nil) -> FeedItem {
+        func reject(_ message: String, _ field: String? = nil, split: Bool = true) -> FeedItem {
             .reject(FeedReject(lineNumber: lineNumber, reason: "line \(lineNumber): \(message)", field: field,
-                               recordType: type, rawText: rawText(record)))
+                               recordType: type, rawText: rawText(record), identifiers: split ? identifiers() : [:]))
         }
-        if let fault = split(record) { return reject(fault.message) }
+        if let fault = split(record) { return reject(fault.message, split: false) }
         guard ranges.count == columns.count else {
             return reject("CSV: \(ranges.count) field\(ranges.count == 1 ? "" : "s"), the header has \(columns.count)")
         }

@@ -16,13 +16,22 @@ public struct FeedReject: Hashable, Sendable, Error, CustomStringConvertible {
     /// The line as text: invalid UTF-8 and NUL bytes shown as U+FFFD, an overlong line cut to its
     /// first 4,096 bytes plus `…`, the value of a C3 authentication field replaced by `***`.
     public var rawText: String
+    /// For a CSV line whose fields split and matched the header: the values it gave for the contract's
+    /// identifier columns (`FeedReject.identifierFields`), so the reject still says whose it is. An
+    /// NDJSON line carries its names in `rawText` instead. Identifiers only, never personal data.
+    public var identifiers: [String: String]
 
-    public init(lineNumber: Int, reason: String, field: String? = nil, recordType: FeedRecordType? = nil, rawText: String) {
+    /// The columns copied into `identifiers`: customer_id, account_id, as_of, txn_id, rm_id.
+    static let identifierFields: [FeedField] = [.customerId, .accountId, .asOf, .txnId, .rmId]
+
+    public init(lineNumber: Int, reason: String, field: String? = nil, recordType: FeedRecordType? = nil, rawText: String,
+                identifiers: [String: String] = [:]) {
         self.lineNumber = lineNumber
         self.reason = reason
         self.field = field
         self.recordType = recordType
         self.rawText = rawText
+        self.identifiers = identifiers
     }
 
     public var description: String { reason }

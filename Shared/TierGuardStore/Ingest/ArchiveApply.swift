@@ -91,6 +91,10 @@ struct ApplyCounts {
     var unchanged = 0
     var pending = 0
     var appliedPending = 0
+    /// Staged rows whose key the archive already held (unchanged + changed), and of those the changed:
+    /// when both are 0 and no key repeats, the update and the anti-join have nothing to find.
+    var matchedArchive = 0
+    var changedArchive = 0
 }
 
 /// The set-based apply of one staged feed, inside the caller's transaction.
@@ -117,19 +121,28 @@ struct ApplyCounts {
 /// `COPY transactions FROM STDIN`, keeping the savepoint fallback; it needs a COPY-out call in
 /// Shared/Postgres, which does not have one yet.
 enum ArchiveApply {
-    static func apply(_ spec: ArchiveTableSpec, session: PostgresSession, batchId: Int64) throws -> ApplyCounts {
+    /// `mayRepeatKeys`: false when the stream saw every key of this type once (`RepeatedKeyDetector`);
+    /// then the exact repeated-key check is skipped, and so are the steps the classification counts
+    /// prove empty (no archive match: no update, no anti-join probe; no unknown account: no pending).
+    static func apply(_ spec: ArchiveTableSpec, session: PostgresSession, batchId: Int64,
+                      mayRepeatKeys: Bool = true) throws -> ApplyCounts {
         var counts = ApplyCounts()
         let stg = spec.staging
         let keyCols = spec.keys.map { "s.\($0.1)" }.joined(separator: ", ")
         let accJoin = spec.accountColumn.map { "LEFT JOIN accounts acc ON acc.account_id = s.\($0)" } ?? ""
 
         // 1. Keys delivered more than once in this feed: count and record their later lines here, keep Ln.
-        try session.execute(PostgresQuery(unsafeSQL: """
-            CREATE TEMP TABLE tg_dup ON COMMIT DROP AS
-            SELECT \(keyCols) FROM \(stg) s GROUP BY \(keyCols) HAVING count(*) > 1
-            """))
-        let dupCount = try session.query(PostgresQuery("SELECT count(*) FROM tg_dup"))
-            .ingestFirst.map { try $0.decode(Int.self, at: 0) } ?? 0
+        var dupCount = 0
+        if mayRepeatKeys {
+            try session.execute(PostgresQuery(unsafeSQL: """
+                CREATE TEMP TABLE tg_dup ON COMMIT DROP AS
+                SELECT \(keyCols) FROM \(stg) s GROUP BY \(keyCols) HAVING count(*) > 1
+                """))
+            dupCount = try session.query(PostgresQuery("SELECT count(*) FROM tg_dup"))
+                .ingestFirst.map { try $0.decode(Int.self, at: 0) } ?? 0
+        }
+        // Every staged row was classified against the archive, and none repeats a key.
+        let singleLines = dupCount == 0
         if dupCount > 0 {
             try session.execute(PostgresQuery(unsafeSQL: """
                 CREATE TEMP TABLE tg_seq ON COMMIT DROP AS
@@ -164,11 +177,12 @@ enum ArchiveApply {
                 UPDATE \(stg) s SET counted = true FROM tg_seq q WHERE s.line = q.line AND q.is_last
                 """))
             try session.execute(PostgresQuery("DROP TABLE tg_seq"))
+            try session.execute(PostgresQuery("DROP TABLE tg_dup"))
             try classifyAgainstArchive(spec, session: session, batchId: batchId, counts: &counts, filter: "NOT s.counted")
         } else {
+            if mayRepeatKeys { try session.execute(PostgresQuery("DROP TABLE tg_dup")) }
             try classifyAgainstArchive(spec, session: session, batchId: batchId, counts: &counts, filter: "true")
         }
-        try session.execute(PostgresQuery("DROP TABLE tg_dup"))
 
         // 2. Changed records: update in place.
         let contentCols = spec.content.map(\.0)
@@ -183,7 +197,9 @@ enum ArchiveApply {
             FROM \(updateFrom)
             WHERE \(spec.keyMatch(archive: "a", staging: "s")) AND a.content_hash <> s.h
             """
-        if let touchedCustomer {
+        if singleLines && counts.changedArchive == 0 {
+            // Nothing staged differs from what the archive holds.
+        } else if let touchedCustomer {
             try session.execute(PostgresQuery(unsafeSQL: """
                 WITH u AS (\(update) RETURNING a.\(touchedCustomer) AS customer_id)
                 INSERT INTO tg_touched SELECT DISTINCT customer_id FROM u
@@ -199,7 +215,10 @@ enum ArchiveApply {
         let selectCols = spec.keys.map { "s.\($0.1)" } + spec.content.map { "s.\($0.1)" }
             + (spec.isPendable ? ["acc.customer_id"] : []) + ["s.h", "$1", "$1"]
         let insertFrom = spec.accountColumn.map { "\(stg) s JOIN accounts acc ON acc.account_id = s.\($0)" } ?? "\(stg) s"
-        let notExists = "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))"
+        // No staged key was in the archive at classification: skip the per-row probe (a concurrent
+        // feed inserting one meanwhile still ends in the unique violation and the ON CONFLICT redo).
+        let notExists = singleLines && counts.matchedArchive == 0 ? "true"
+            : "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))"
         func insertSQL(onConflict: Bool) -> String {
             let conflict = onConflict ? """
                  ON CONFLICT (\(spec.keys.map(\.0).joined(separator: ", "))) DO UPDATE SET
@@ -229,13 +248,14 @@ enum ArchiveApply {
 
         // 4. Records of this feed whose account is unknown wait in pending_records (later line wins);
         //    pending rows of keys this feed applied are gone.
+        let anyUnknownAccount = !(singleLines && counts.pending == 0)
         let pendingCols = spec.type == .balance
             ? ["as_of", "balance_fen"] : ["txn_id", "booked_at", "booked_on", "amount_fen", "category", "channel",
                                          "counterparty_bank", "description"]
         let pendingSelect = spec.type == .balance
             ? ["s.b_as_of", "s.b_balance_fen"] : ["s.t_txn_id", "s.t_booked_at", "s.t_booked_on", "s.t_amount_fen", "s.t_category",
                                                    "s.t_channel", "s.t_counterparty_bank", "s.t_description"]
-        try session.execute(PostgresQuery(unsafeSQL: """
+        if anyUnknownAccount { try session.execute(PostgresQuery(unsafeSQL: """
             INSERT INTO pending_records (record_type, natural_key, account_id, batch_id, line_number, first_batch_id,
                                          content_hash, \(pendingCols.joined(separator: ", ")))
             SELECT '\(spec.type.rawValue)', \(spec.keyExpression("s")), s.\(accountColumn), $1, s.line, $1, s.h,
@@ -246,7 +266,7 @@ enum ArchiveApply {
                 content_hash = EXCLUDED.content_hash,
                 \(pendingCols.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
             WHERE pending_records.content_hash <> EXCLUDED.content_hash
-            """).binding(batchId))
+            """).binding(batchId)) }
         let anyPending = try session.query(PostgresQuery(
             "SELECT EXISTS (SELECT 1 FROM pending_records WHERE record_type = $1)")
             .binding(spec.type.rawValue)).ingestFirst.map { try $0.decode(Bool.self, at: 0) } ?? false
@@ -298,9 +318,12 @@ enum ArchiveApply {
             """)).ingestFirst {
             counts.pending += try row.decode(Int.self, at: 0)
             counts.accepted += try row.decode(Int.self, at: 1)
-            counts.unchanged += try row.decode(Int.self, at: 2)
+            let unchanged = try row.decode(Int.self, at: 2)
+            counts.unchanged += unchanged
             let changed = try row.decode(Int.self, at: 3)
             counts.accepted += changed
+            counts.matchedArchive += unchanged + changed
+            counts.changedArchive += changed
             guard changed > 0 else { return }
         }
         try session.execute(PostgresQuery(unsafeSQL: """

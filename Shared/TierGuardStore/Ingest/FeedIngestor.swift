@@ -179,6 +179,7 @@ public enum FeedIngestor {
         var writer = StagingRowWriter()
         defer { writer.release() }
         var recordLines = 0, rejectLines = 0
+        var repeatedKeys = RepeatedKeyDetector()
         var samples: [IngestRejectSummary] = []
         var sinceProgress = 0
         let copy = "COPY tg_stg (\(StagingRowWriter.columns.joined(separator: ", "))) FROM STDIN"
@@ -187,7 +188,9 @@ public enum FeedIngestor {
                 writer.build(item)
                 copyWriter.write(writer.row)
                 switch item {
-                case .record: recordLines += 1
+                case .record(let record, _):
+                    recordLines += 1
+                    repeatedKeys.note(record)
                 case .reject(let reject):
                     rejectLines += 1
                     if samples.count < options.rejectSampleLimit {
@@ -210,7 +213,8 @@ public enum FeedIngestor {
 
         var total = ApplyCounts()
         for spec in ArchiveTableSpec.applyOrder {
-            let counts = try ArchiveApply.apply(spec, session: session, batchId: batchId)
+            let counts = try ArchiveApply.apply(spec, session: session, batchId: batchId,
+                                                mayRepeatKeys: repeatedKeys.mayRepeat.contains(spec.type))
             phase("apply \(spec.table)")
             total.accepted += counts.accepted
             total.unchanged += counts.unchanged

@@ -230,30 +230,44 @@ struct StagingRowWriter {
 /// `natural_key`: the string values of `customer_id`, `account_id` (the apply step turns a known
 /// account into its customer) and the record type's key fields, when the line is a JSON object and the
 /// value is a plain string (no escapes) of 1–64 printable ASCII characters; a `customer_id` must also
-/// match the contract (1–32 of `[A-Za-z0-9_-]`). Anything else stays null: a CSV line, a line that is
-/// not JSON, an escaped value. Rejects are rare, so this scan costs nothing on the bulk path.
+/// match the contract (1–32 of `[A-Za-z0-9_-]`). A CSV line gives the same values through
+/// `FeedReject.identifiers` (its cells, when they line up with the header), under the same rules.
+/// Anything else stays null: a line that is not JSON, an escaped value, a CSV line whose fields do not
+/// split. Rejects are rare, so this scan costs nothing on the bulk path.
 struct RejectKeys {
     var customerId: String?
     var accountId: String?
     var naturalKey: String?
 
     init(_ reject: FeedReject) {
-        let raw = Array(reject.rawText.utf8)
-        guard raw.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B else { return }  // '{'
-        if let id = Self.stringValue(raw, "customer_id"),
-           id.utf8.count <= 32, id.utf8.allSatisfy({ Self.isIdentifierByte($0) }) {
+        let value: (String) -> String?
+        if !reject.identifiers.isEmpty {
+            value = { name in reject.identifiers[name].flatMap(Self.plainValue) }
+        } else {
+            let raw = Array(reject.rawText.utf8)
+            guard raw.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x7B else { return }  // '{'
+            value = { name in Self.stringValue(raw, name) }
+        }
+        if let id = value("customer_id"), id.utf8.count <= 32, id.utf8.allSatisfy({ Self.isIdentifierByte($0) }) {
             customerId = id
         }
-        accountId = Self.stringValue(raw, "account_id")
+        accountId = value("account_id")
         switch reject.recordType {
         case .customer?: naturalKey = customerId
         case .account?: naturalKey = accountId
         case .balance?:
-            if let account = accountId, let asOf = Self.stringValue(raw, "as_of") { naturalKey = account + " " + asOf }
-        case .transaction?: naturalKey = Self.stringValue(raw, "txn_id")
-        case .relationshipManager?: naturalKey = Self.stringValue(raw, "rm_id")
+            if let account = accountId, let asOf = value("as_of") { naturalKey = account + " " + asOf }
+        case .transaction?: naturalKey = value("txn_id")
+        case .relationshipManager?: naturalKey = value("rm_id")
         case nil: break
         }
+    }
+
+    /// A CSV cell kept as an identifier: 1–64 printable ASCII characters, no backslash.
+    static func plainValue(_ cell: String) -> String? {
+        let bytes = cell.utf8
+        guard !bytes.isEmpty, bytes.count <= 64, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) else { return nil }
+        return cell
     }
 
     static func isIdentifierByte(_ b: UInt8) -> Bool {
