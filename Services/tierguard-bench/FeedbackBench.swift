@@ -48,9 +48,9 @@ enum FeedbackBench {
         try await setup.withSession { s in
             try TierGuardSchema.migrate(s)
             try s.execute(PostgresQuery("""
-                INSERT INTO customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, rm_id, branch_id,
+                INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, rm_id, branch_id,
                                        opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-                SELECT 'C' || i, '测试', 'other', 'X' || i, 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', false, '\\x00', 0, 0
+                SELECT 'C' || i, '测试', 'other', 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', false, '\\x00', 0, 0
                 FROM generate_series(1, $1::int) i
                 """).binding(customers))
         }

@@ -79,9 +79,9 @@ enum NotifyBench {
         try session.executeScript(unsafeSQL: """
             INSERT INTO relationship_managers (rm_id, name, branch_id, active, content_hash, first_batch_id, last_batch_id)
             SELECT 'RM' || r, '经理' || r, 'B' || (r % 20), true, '\\x00', 1, 1 FROM generate_series(1, \(rms)) r;
-            INSERT INTO customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, rm_id, branch_id, opened_on,
+            INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, rm_id, branch_id, opened_on,
                                    status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-            SELECT 'C' || c, '张三' || c, 'passport', 'E' || c, 'C3', '2026-01-01', 'RM' || (1 + c % \(rms)), 'B1', '2020-01-01',
+            SELECT 'C' || c, '张三' || c, 'passport', 'C3', '2026-01-01', 'RM' || (1 + c % \(rms)), 'B1', '2020-01-01',
                    'active', false, '\\x00', 1, 1 FROM generate_series(1, \(alerts)) c;
             INSERT INTO alerts (customer_id, kind, dedup_key, business_date, first_business_date, cooldown_until, payload)
             SELECT 'C' || c, 'inactive', 'inactive:C' || c, '2026-11-26', '2026-11-26', '2026-12-03',

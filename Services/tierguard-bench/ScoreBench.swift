@@ -128,12 +128,12 @@ enum ScoreBench {
         let hash = "\\\\x00"
         try session.withTransaction { s in
             try s.copyFrom(PostgresQuery(unsafeSQL: """
-                COPY customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, annual_income_fen, rm_id,
+                COPY customers (customer_id, name, id_type, risk_level, risk_assessed_on, annual_income_fen, rm_id,
                     branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id) FROM STDIN
                 """)) { w in
                 for k in 0..<customers {
                     let assessed = k % 5 == 0 ? "2024-06-01" : "2025-12-01"
-                    w.write("C\(String(format: "%07d", k))\t客户\(k)\tresident_id\t110105199003070021\tC\(1 + k % 5)\t\(assessed)\t"
+                    w.write("C\(String(format: "%07d", k))\t客户\(k)\tresident_id\tC\(1 + k % 5)\t\(assessed)\t"
                             + "\(k % 4 == 0 ? "\\N" : String(12_000_000 + (k % 97) * 1_000_000))\tRM\(k % 50)\tB\(k % 7)\t2020-01-01\tactive\t"
                             + "\(k % 11 == 0 ? "t" : "f")\t\(hash)\t0\t0\n")
                 }

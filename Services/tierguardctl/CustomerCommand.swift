@@ -1,4 +1,5 @@
 import Foundation
+import PersonalDataVault
 import Postgres
 import ServiceKit
 import TierGuardModel
@@ -6,8 +7,15 @@ import TierGuardStore
 
 /// `tierguardctl customer show ID [--json] [--unmask --reason TEXT]`: what `customer_status` shows
 /// for the customer, plus its tier history, open alerts, signals with their figures and the
-/// recommendations of its newest score. The name is masked (`张*`) unless `--unmask` is given with
-/// a `--reason`, after appending a `pii_access_audit` row (operator, customer, reason; issue 11).
+/// recommendations of its newest score. Name, ID number and phone are masked (`张*`,
+/// `110105********002X`, `138****5678`) unless `--unmask` is given with a `--reason`, after appending a
+/// `pii_access_audit` row (operator, customer, reason; issue 11). ID number and phone are stored
+/// encrypted (`PersonalDataVault`); only the one row shown is decrypted, in this process, with the keys
+/// from `TIERGUARD_PII_KEYS_FILE` (a value under an unknown key shows as `(undecryptable: key id)`).
+///
+/// `tierguardctl customer erase ID --reason TEXT [--force-before-retention] [--retention-days N]`:
+/// anonymises a closed customer's personal fields after the retention period (`CustomerErasure`):
+/// exit 0 when erased or already erased, 1 when refused (not closed, retention running, unknown id).
 ///
 /// `tierguardctl customer explain ID`: PIPL art. 24 — in plain Chinese, why the customer has its
 /// tier, warning and recommendations, with the figures and the policy version. It runs the model
@@ -21,6 +29,11 @@ enum CustomerCommand: CtlCommand {
                     positionals: [.init("ID", help: "Customer id")]),
         CommandSpec(name: "explain", abstract: "Explain tier, warning and recommendations in plain Chinese (PIPL art. 24)",
                     positionals: [.init("ID", help: "Customer id")]),
+        CommandSpec(name: "erase", abstract: "Anonymise a closed customer's personal fields after retention (PIPL art. 47)",
+                    flags: [.init("force-before-retention", help: "Erase even though the retention period has not passed (recorded)")],
+                    options: [.init("reason", valueName: "TEXT", help: "Why (required; kept in customer_erasures)"),
+                              .init("retention-days", valueName: "N", help: "Retention period in days from the last activity (default 1095)")],
+                    positionals: [.init("ID", help: "Customer id")]),
     ])
 
     static func run(_ arguments: Arguments, _ context: CtlContext) throws -> ExitCode {
@@ -30,7 +43,8 @@ enum CustomerCommand: CtlCommand {
         switch arguments.subcommands.dropFirst().first {
         case "show": return try show(id, arguments, context, session)
         case "explain": return try explain(id, context, session)
-        default: throw arguments.usageError("expected show or explain")
+        case "erase": return try erase(id, arguments, context, session)
+        default: throw arguments.usageError("expected show, explain or erase")
         }
     }
 
@@ -41,6 +55,13 @@ enum CustomerCommand: CtlCommand {
             do { reason = try PIIAccessAudit.requireReason(arguments.option("reason")) } catch {
                 throw arguments.usageError("--unmask needs --reason")
             }
+        }
+        let vault: PersonalDataVault
+        switch PersonalDataVault.processResult {
+        case .success(let v): vault = v
+        case .failure(let error):
+            context.logger.critical("configuration: \(error)")
+            return .configuration
         }
         let rows = try session.query(PostgresQuery("""
             SELECT c.name, jsonb_build_object(
@@ -54,7 +75,8 @@ enum CustomerCommand: CtlCommand {
                                           FROM customer_tier_history h WHERE h.customer_id = c.customer_id), '[]'),
                 'open_alerts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'kind', a.kind, 'since', a.first_business_date,
                                                  'business_date', a.business_date, 'cooldown_until', a.cooldown_until) ORDER BY a.id)
-                                         FROM alerts a WHERE a.customer_id = c.customer_id AND a.state = 'open'), '[]'))::text
+                                         FROM alerts a WHERE a.customer_id = c.customer_id AND a.state = 'open'), '[]'))::text,
+                   c.id_number_enc, c.phone_enc
             FROM customers c
             JOIN customer_status st ON st.customer_id = c.customer_id
             LEFT JOIN LATERAL (SELECT * FROM customer_scores x WHERE x.customer_id = c.customer_id ORDER BY x.id DESC LIMIT 1) s ON true
@@ -76,6 +98,19 @@ enum CustomerCommand: CtlCommand {
             throw ScoringError("customer show: unexpected JSON from the database")
         }
         object["name"] = shownName
+        // Decrypt this one row only; masked unless --unmask (audited above).
+        func identifier(_ column: Int, _ field: PersonalField) throws -> String? {
+            guard let sealed = try rows[0].decode(Data?.self, at: column) else { return nil }
+            do {
+                let plain = try vault.open(Array(sealed), field: field)
+                return unmask ? plain : field == .idNumber ? Masking.idNumber(plain) : Masking.phone(plain)
+            } catch {
+                return "(undecryptable: \(PersonalDataVault.keyId(of: Array(sealed)) ?? "malformed"))"
+            }
+        }
+        let idNumber = try identifier(2, .idNumber), phone = try identifier(3, .phone)
+        object["id_number"] = idNumber ?? NSNull()
+        object["phone"] = phone ?? NSNull()
         if arguments.flag("json") {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             context.print(String(decoding: data, as: UTF8.self))
@@ -89,7 +124,7 @@ enum CustomerCommand: CtlCommand {
             dict[key].flatMap { $0 is NSNull ? nil : "\($0)" } ?? "-"
         }
         var out: [String] = []
-        out.append("客户 \(id)  \(shownName)  RM \(text("rm_id"))  网点 \(text("branch_id"))")
+        out.append("客户 \(id)  \(shownName)  证件 \(idNumber ?? "-")  手机 \(phone ?? "-")  RM \(text("rm_id"))  网点 \(text("branch_id"))")
         guard status["tier"] is String else {
             out.append("尚未评分（没有 customer_scores 记录）。")
             context.print(out.joined(separator: "\n"))
@@ -121,6 +156,42 @@ enum CustomerCommand: CtlCommand {
         for a in alerts { out.append("  #\(text("id", a))  \(text("kind", a))  自 \(text("since", a))  冷却至 \(text("cooldown_until", a))") }
         context.print(out.joined(separator: "\n"))
         return .success
+    }
+
+    static func erase(_ id: String, _ arguments: Arguments, _ context: CtlContext, _ session: PostgresSession) throws -> ExitCode {
+        let reason: String
+        do { reason = try PIIAccessAudit.requireReason(arguments.option("reason")) } catch {
+            throw arguments.usageError("erase needs --reason")
+        }
+        var days = CustomerErasure.defaultRetentionDays
+        if let text = arguments.option("retention-days") {
+            guard let value = Int(text), value >= 0 else { throw arguments.usageError("--retention-days must be a whole number of days") }
+            days = value
+        }
+        let force = arguments.flag("force-before-retention")
+        switch try CustomerErasure.erase(session, customerId: id, operator: context.operatorName, reason: reason,
+                                         retentionDays: days, force: force) {
+        case .erased(let auditId, let from, let forced):
+            context.logger.notice("customer erased", metadata: ["customer_id": id, "operator": context.operatorName,
+                                                                "audit_id": "\(auditId)", "forced": "\(forced)"])
+            context.print("customer \(id) erased (customer_erasures #\(auditId)\(forced ? ", before the retention period ended: forced" : "")): "
+                          + CustomerErasure.fields.joined(separator: ", ")
+                          + "; last activity \(from ?? "-"); scores, balances and transactions kept")
+            return .success
+        case .alreadyErased(let at):
+            context.print("customer \(id) was already erased at \(at); nothing changed")
+            return .success
+        case .notFound:
+            context.print("customer \(id) is not in the archive")
+            return .failure
+        case .notClosed(let status):
+            context.print("customer \(id) is \(status), not closed: only a closed customer can be erased")
+            return .failure
+        case .retentionRunning(let from, let until):
+            context.print("customer \(id): the retention period (\(days) days from the last activity on \(from)) runs until \(until); "
+                          + "refused (--force-before-retention erases now and records that it was forced)")
+            return .failure
+        }
     }
 
     static func explain(_ id: String, _ context: CtlContext, _ session: PostgresSession) throws -> ExitCode {

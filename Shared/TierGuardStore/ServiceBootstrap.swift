@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import PersonalDataVault
 import Postgres
 import ServiceKit
 
@@ -72,6 +73,14 @@ public struct ServiceBootstrap: Sendable {
             ExitCode.configuration.exit()
         }
         logger.info("starting \(service) \(version)", metadata: ["config": config.startupSummary])
+        // Personal identifiers are sealed with the keys from TIERGUARD_PII_KEYS_FILE (PersonalDataVault):
+        // production refuses to start without them; elsewhere the development key is used, with a warning.
+        switch PersonalDataVault.processResult {
+        case .success(let vault): if let warning = vault.startupWarning { logger.warning(warning) }
+        case .failure(let error):
+            logger.critical("configuration: \(error)")
+            ExitCode.configuration.exit()
+        }
         let url: String
         do { url = try config.string(ConfigVariable.databaseURL.name) } catch {
             logger.critical("configuration: \(error)")

@@ -30,9 +30,9 @@ struct ProcessExited: Error { var stderr: String }
         let connection = try await db.connection()
         try await connection.withSession { s in
             try s.executeScript(unsafeSQL: """
-                INSERT INTO customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, rm_id, branch_id,
+                INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, rm_id, branch_id,
                                        opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-                VALUES ('C1', '测试', 'other', 'X1', 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', false, '\\x00', 0, 0)
+                VALUES ('C1', '测试', 'other', 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', false, '\\x00', 0, 0)
                 """)
         }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/surveys")!)

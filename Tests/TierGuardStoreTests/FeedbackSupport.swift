@@ -45,9 +45,9 @@ final class FeedbackHarness: Sendable {
 
     func addCustomer(_ id: String, optOut: Bool = false) async throws {
         try await connection.execute(PostgresQuery("""
-            INSERT INTO customers (customer_id, name, id_type, id_number, phone, risk_level, risk_assessed_on, rm_id, branch_id,
+            INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, rm_id, branch_id,
                                    opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-            VALUES ($1, '测试', 'other', 'X' || $1, NULL, 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', $2, '\\x00', 0, 0)
+            VALUES ($1, '测试', 'other', 'C3', '2026-01-01', 'RM1', 'B1', '2020-01-01', 'active', $2, '\\x00', 0, 0)
             """).binding(id, optOut))
     }
 

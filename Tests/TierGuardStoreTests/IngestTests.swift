@@ -56,7 +56,8 @@ import TierGuardStore
         #expect(result.lines == 8)
         #expect(result.accepted + result.rejected + result.unchanged + result.pending == 8)
         #expect(try Self.count(session, "SELECT count(*) FROM relationship_managers") == 1)
-        #expect(try Self.count(session, "SELECT count(*) FROM customers WHERE phone = '13812345678'") == 1)
+        #expect(try session.query(PostgresQuery("SELECT count(*) FROM customers WHERE phone_hmac = $1")
+            .binding(PIIFixture.phoneIndex("13812345678")))[0].decode(Int.self, at: 0) == 1)
         #expect(try Self.count(session, "SELECT count(*) FROM accounts WHERE customer_id = 'C1'") == 1)
         #expect(try Self.count(session, "SELECT balance_fen FROM balances WHERE account_id = 'A1'") == 10050)
         // 23:30 in Shanghai on 03-31 is 15:30 UTC: booked_on is the Shanghai day.
@@ -114,7 +115,8 @@ import TierGuardStore
         #expect(try change.decode([String].self, at: 3) == ["phone", "risk_level"])
         #expect(try change.decode(Int64.self, at: 4) == second.batchId)
         #expect(try change.decode(Int.self, at: 5) == 1)
-        #expect(try Self.count(session, "SELECT count(*) FROM customers WHERE phone = '13912345678' AND risk_level = 'C4'") == 1)
+        #expect(try session.query(PostgresQuery("SELECT count(*) FROM customers WHERE phone_hmac = $1 AND risk_level = 'C4'")
+            .binding(PIIFixture.phoneIndex("13912345678")))[0].decode(Int.self, at: 0) == 1)
     }
 
     @Test func aBalanceBeforeItsAccountInTheSameFeedApplies() throws {

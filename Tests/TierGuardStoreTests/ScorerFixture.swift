@@ -16,9 +16,9 @@ struct ScorerFixture {
     func customer(_ id: String, name: String = "张三丰", risk: String = "C3", assessed: String = "2025-01-01",
                   income: Int64? = nil, opened: String = "2024-01-01", optOut: Bool = false, rm: String = "RM1") throws {
         try session.execute(PostgresQuery("""
-            INSERT INTO customers (customer_id, name, id_type, id_number, risk_level, risk_assessed_on, annual_income_fen,
+            INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, annual_income_fen,
                 rm_id, branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-            VALUES ($1, $2, 'resident_id', '11010519900307002X', $3, $4::date, $5, $6, 'B01', $7::date, 'active', $8, '\\x00', 0, 0)
+            VALUES ($1, $2, 'resident_id', $3, $4::date, $5, $6, 'B01', $7::date, 'active', $8, '\\x00', 0, 0)
             """).binding(id, name, risk, assessed, income, rm, opened, optOut))
     }
 

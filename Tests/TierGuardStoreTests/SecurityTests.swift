@@ -19,6 +19,24 @@ import TierGuardStore
         column tierguard_notifier customers.name SELECT
         column tierguard_notifier customers.rm_id SELECT
         column tierguard_notifier customers.status SELECT
+        column tierguard_operator complaints.decision UPDATE
+        column tierguard_operator complaints.description UPDATE
+        column tierguard_operator complaints.description_purged_at UPDATE
+        column tierguard_operator customers.birth_date UPDATE
+        column tierguard_operator customers.erased_at UPDATE
+        column tierguard_operator customers.gender UPDATE
+        column tierguard_operator customers.id_number_enc UPDATE
+        column tierguard_operator customers.id_number_hmac UPDATE
+        column tierguard_operator customers.id_number_key_id UPDATE
+        column tierguard_operator customers.name UPDATE
+        column tierguard_operator customers.phone_enc UPDATE
+        column tierguard_operator customers.phone_hmac UPDATE
+        column tierguard_operator customers.phone_key_id UPDATE
+        column tierguard_operator feedback_surveys.comment UPDATE
+        column tierguard_operator feedback_surveys.comment_purged_at UPDATE
+        column tierguard_operator ingest_rejects.raw_text UPDATE
+        column tierguard_operator rm_visits.note UPDATE
+        column tierguard_operator rm_visits.note_purged_at UPDATE
         column tierguard_rm customers.branch_id SELECT
         column tierguard_rm customers.customer_id SELECT
         column tierguard_rm customers.marketing_opt_out SELECT
@@ -225,6 +243,8 @@ import TierGuardStore
         table tierguard_operator complaint_events SELECT
         table tierguard_operator complaints SELECT
         table tierguard_operator customer_effective_preferences SELECT
+        table tierguard_operator customer_erasures INSERT
+        table tierguard_operator customer_erasures SELECT
         table tierguard_operator customer_preferences SELECT
         table tierguard_operator customer_scores SELECT
         table tierguard_operator customer_status SELECT
@@ -330,9 +350,9 @@ import TierGuardStore
     /// Three customers: C1 and C2 belong to RM001, C3 to RM002; one open alert each.
     static func seed(_ s: PostgresSession) throws {
         try s.execute("""
-            INSERT INTO customers (customer_id, name, id_type, id_number, phone, risk_level, risk_assessed_on, rm_id,
+            INSERT INTO customers (customer_id, name, id_type, risk_level, risk_assessed_on, rm_id,
                                    branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-            SELECT v.id, v.name, 'resident_id', v.idn, '13800138000', 'C3', DATE '2026-01-05', v.rm, 'B01',
+            SELECT v.id, v.name, 'resident_id', 'C3', DATE '2026-01-05', v.rm, 'B01',
                    DATE '2020-01-01', 'active', false, '\\x00', 1, 1
             FROM (VALUES ('C1', '张三', '110105199001010017', 'RM001'), ('C2', '李四', '110105199001010025', 'RM001'),
                          ('C3', '王五', '110105199001010033', 'RM002')) v (id, name, idn, rm)
@@ -397,8 +417,8 @@ import TierGuardStore
         defer { s.close() }
         try Self.seed(s)
         try s.execute("SET ROLE tierguard_notifier")
-        #expect(Self.sqlState { _ = try s.query("SELECT id_number FROM customers") } == "42501")
-        #expect(Self.sqlState { _ = try s.query("SELECT phone FROM customers") } == "42501")
+        #expect(Self.sqlState { _ = try s.query("SELECT id_number_enc FROM customers") } == "42501")
+        #expect(Self.sqlState { _ = try s.query("SELECT phone_enc FROM customers") } == "42501")
         #expect(Self.sqlState { _ = try s.query("SELECT * FROM customers") } == "42501")
         #expect(Self.sqlState { _ = try s.query("SELECT reason FROM pii_access_audit") } == "42501")
         // Its own columns work, through the services' USING (true) policy.
@@ -406,8 +426,8 @@ import TierGuardStore
                 == ["C1 RM001 张三", "C2 RM001 李四", "C3 RM002 王五"])
         try s.execute("RESET ROLE")
         try s.execute("SET ROLE tierguard_scorer")
-        #expect(Self.sqlState { _ = try s.query("SELECT phone FROM customers") } == "42501")
-        #expect(Self.sqlState { _ = try s.query("SELECT id_number FROM customers") } == "42501")
+        #expect(Self.sqlState { _ = try s.query("SELECT phone_enc FROM customers") } == "42501")
+        #expect(Self.sqlState { _ = try s.query("SELECT id_number_enc FROM customers") } == "42501")
         #expect(try Self.strings(s, "SELECT customer_id || ' ' || risk_level FROM customers ORDER BY 1") == ["C1 C3", "C2 C3", "C3 C3"])
         #expect(try s.query("SELECT count(*) FROM alerts")[0].decode(Int.self, at: 0) == 3)
         try s.execute("RESET ROLE")
@@ -441,7 +461,7 @@ import TierGuardStore
         }
         try s.withTransaction { t in
             try t.execute("SET LOCAL ROLE tierguard_rm")
-            #expect(Self.sqlState { _ = try t.query("SELECT id_number FROM customers") } == "42501")
+            #expect(Self.sqlState { _ = try t.query("SELECT id_number_enc FROM customers") } == "42501")
         }
         // Back on the service side, everyone is visible again on the same connection.
         #expect(try s.query("SELECT current_user = session_user, count(*) FROM customers GROUP BY 1")[0].decode(Int.self, at: 1) == 3)

@@ -18,6 +18,10 @@ struct ArchiveTableSpec: Sendable {
     var accountColumn: String?
     /// SQL for the record's customer given the staging alias `s` (and `acc` for the account join).
     var customerExpression: String
+    /// (archive column, staging column) written with the content but never compared: the sealed
+    /// identifiers and their key ids (a fresh GCM nonce per write makes ciphertext differ for equal
+    /// values). Their blind indexes (`*_hmac`) are in `content` and carry the change detection.
+    var stored: [(String, String)] = []
 
     var isPendable: Bool { accountColumn != nil }
 
@@ -40,13 +44,16 @@ struct ArchiveTableSpec: Sendable {
     static let customers = ArchiveTableSpec(
         type: .customer, table: "customers", staging: "tg_stg_c",
         keys: [("customer_id", "c_customer_id", "customer_id")],
-        content: [("name", "c_name", "name"), ("id_type", "c_id_type", "id_type"), ("id_number", "c_id_number", "id_number"),
-                  ("phone", "c_phone", "phone"), ("birth_date", "c_birth_date", "birth_date"), ("gender", "c_gender", "gender"),
+        content: [("name", "c_name", "name"), ("id_type", "c_id_type", "id_type"),
+                  ("id_number_hmac", "c_id_number_hmac", "id_number"), ("phone_hmac", "c_phone_hmac", "phone"),
+                  ("birth_date", "c_birth_date", "birth_date"), ("gender", "c_gender", "gender"),
                   ("risk_level", "c_risk_level", "risk_level"), ("risk_assessed_on", "c_risk_assessed_on", "risk_assessed_on"),
                   ("annual_income_fen", "c_annual_income_fen", "annual_income"), ("rm_id", "c_rm_id", "rm_id"),
                   ("branch_id", "c_branch_id", "branch_id"), ("opened_on", "c_opened_on", "opened_on"),
                   ("status", "c_status", "status"), ("marketing_opt_out", "c_marketing_opt_out", "marketing_opt_out")],
-        accountColumn: nil, customerExpression: "s.c_customer_id")
+        accountColumn: nil, customerExpression: "s.c_customer_id",
+        stored: [("id_number_enc", "c_id_number_enc"), ("id_number_key_id", "c_id_number_key_id"),
+                 ("phone_enc", "c_phone_enc"), ("phone_key_id", "c_phone_key_id")])
 
     static let accounts = ArchiveTableSpec(
         type: .account, table: "accounts", staging: "tg_stg_a",
@@ -78,8 +85,9 @@ struct ArchiveTableSpec: Sendable {
         keys: [("rm_id", "r_rm_id", "rm_id")],
         content: [("name", "r_name", "name"), ("branch_id", "r_branch_id", "branch_id"),
                   ("manager_rm_id", "r_manager_rm_id", "manager_rm_id"), ("wecom_userid", "r_wecom_userid", "wecom_userid"),
-                  ("email", "r_email", "email"), ("mobile", "r_mobile", "mobile"), ("active", "r_active", "active")],
-        accountColumn: nil, customerExpression: "NULL::text")
+                  ("email", "r_email", "email"), ("mobile_hmac", "r_mobile_hmac", "mobile"), ("active", "r_active", "active")],
+        accountColumn: nil, customerExpression: "NULL::text",
+        stored: [("mobile_enc", "r_mobile_enc"), ("mobile_key_id", "r_mobile_key_id")])
 
     /// Apply order: accounts need nothing, balances and transactions need this feed's accounts applied.
     static let applyOrder: [ArchiveTableSpec] = [customers, relationshipManagers, accounts, balances, transactions]
@@ -185,8 +193,8 @@ enum ArchiveApply {
         }
 
         // 2. Changed records: update in place.
-        let contentCols = spec.content.map(\.0)
-        let setList = spec.content.map { "\($0.0) = s.\($0.1)" }
+        let contentCols = spec.content.map(\.0) + spec.stored.map(\.0)
+        let setList = (spec.content.map { ($0.0, $0.1) } + spec.stored).map { "\($0.0) = s.\($0.1)" }
             + (spec.isPendable ? ["customer_id = acc.customer_id"] : [])
             + ["content_hash = s.h", "last_batch_id = $1"]
             + (spec.isPendable ? [] : ["updated_at = now()"])
@@ -212,7 +220,7 @@ enum ArchiveApply {
         //    feed inserted one of the keys meanwhile (PERFORMANCE-NOTES: the anti-join is ~2x faster).
         let insertCols = spec.keys.map(\.0) + contentCols + (spec.isPendable ? ["customer_id"] : [])
             + ["content_hash", "first_batch_id", "last_batch_id"]
-        let selectCols = spec.keys.map { "s.\($0.1)" } + spec.content.map { "s.\($0.1)" }
+        let selectCols = spec.keys.map { "s.\($0.1)" } + spec.content.map { "s.\($0.1)" } + spec.stored.map { "s.\($0.1)" }
             + (spec.isPendable ? ["acc.customer_id"] : []) + ["s.h", "$1", "$1"]
         let insertFrom = spec.accountColumn.map { "\(stg) s JOIN accounts acc ON acc.account_id = s.\($0)" } ?? "\(stg) s"
         // No staged key was in the archive at classification: skip the per-row probe (a concurrent

@@ -1,5 +1,6 @@
 import CLibCrypto
 import FeedContract
+import PersonalDataVault
 import TierGuardModel
 
 /// Turns decoded feed items into rows of the one staging table `tg_stg`, in COPY text format.
@@ -15,20 +16,27 @@ import TierGuardModel
 /// dates, UTC timestamps with every fraction digit the feed gave), so equal content gives equal bytes.
 /// MD5 detects change here; it guards nothing against an attacker (who would have to control the
 /// upstream feed anyway).
+///
+/// Personal identifiers (customer `id_number` and `phone`, RM `mobile`) never reach PostgreSQL in
+/// plaintext, not even this temp table: each is written as its blind index (`*_hmac`, inside the hashed
+/// block, so change detection sees a changed identifier) and, after the hashed block, as its sealed value
+/// and key id (`*_enc`, `*_key_id`: outside the hash, because a fresh GCM nonce makes every encryption of
+/// the same value differ). See `PersonalDataVault`.
 struct StagingRowWriter {
     /// The staging columns in COPY order (without the defaulted `counted`).
     static let columns: [String] = ["line", "rt"] + customerColumns + accountColumns + balanceColumns
         + transactionColumns + rmColumns + rejectColumns + ["h"]
-    static let customerColumns = ["c_customer_id", "c_name", "c_id_type", "c_id_number", "c_phone", "c_birth_date",
-                                  "c_gender", "c_risk_level", "c_risk_assessed_on", "c_annual_income_fen", "c_rm_id",
-                                  "c_branch_id", "c_opened_on", "c_status", "c_marketing_opt_out"]
+    static let customerColumns = ["c_customer_id", "c_name", "c_id_type", "c_id_number_hmac", "c_phone_hmac",
+                                  "c_birth_date", "c_gender", "c_risk_level", "c_risk_assessed_on", "c_annual_income_fen",
+                                  "c_rm_id", "c_branch_id", "c_opened_on", "c_status", "c_marketing_opt_out",
+                                  "c_id_number_enc", "c_id_number_key_id", "c_phone_enc", "c_phone_key_id"]
     static let accountColumns = ["a_account_id", "a_customer_id", "a_product", "a_product_code", "a_currency",
                                  "a_opened_on", "a_maturity_on", "a_closed_on"]
     static let balanceColumns = ["b_account_id", "b_as_of", "b_balance_fen"]
     static let transactionColumns = ["t_txn_id", "t_account_id", "t_booked_at", "t_booked_on", "t_amount_fen",
                                      "t_category", "t_channel", "t_counterparty_bank", "t_description"]
     static let rmColumns = ["r_rm_id", "r_name", "r_branch_id", "r_manager_rm_id", "r_wecom_userid", "r_email",
-                            "r_mobile", "r_active"]
+                            "r_mobile_hmac", "r_active", "r_mobile_enc", "r_mobile_key_id"]
     static let rejectColumns = ["x_record_type", "x_field", "x_reason", "x_raw_text", "x_customer_id", "x_account_id",
                                 "x_natural_key"]
 
@@ -39,6 +47,8 @@ struct StagingRowWriter {
         "c_marketing_opt_out": "boolean", "a_opened_on": "date", "a_maturity_on": "date", "a_closed_on": "date",
         "b_as_of": "date", "b_balance_fen": "bigint", "t_booked_at": "timestamptz", "t_booked_on": "date",
         "t_amount_fen": "bigint", "r_active": "boolean",
+        "c_id_number_hmac": "bytea", "c_phone_hmac": "bytea", "c_id_number_enc": "bytea", "c_phone_enc": "bytea",
+        "r_mobile_hmac": "bytea", "r_mobile_enc": "bytea",
     ]
 
     private static func nullRun(_ count: Int) -> [UInt8] { Array(repeating: Array("\t\\N".utf8), count: count).flatMap { $0 } }
@@ -58,9 +68,11 @@ struct StagingRowWriter {
     private(set) var row: [UInt8] = []
     private let md: OpaquePointer
     private let ctx: OpaquePointer
+    private let vault: PersonalDataVault
     private static let hex = Array("0123456789abcdef".utf8)
 
-    init() {
+    init(vault: PersonalDataVault = .process) {
+        self.vault = vault
         row.reserveCapacity(1024)
         md = EVP_md5()
         ctx = EVP_MD_CTX_new()
@@ -77,11 +89,13 @@ struct StagingRowWriter {
             case .customer(let c):
                 prefix(line, "c")
                 let start = row.count
-                text(c.customerId); text(c.name); text(c.idType.rawValue); text(c.idNumber); text(c.phone)
+                text(c.customerId); text(c.name); text(c.idType.rawValue)
+                blindIndex(c.idNumber, .idNumber); blindIndex(c.phone, .phone)
                 date(c.birthDate); text(c.gender); text(c.riskLevel.code); date(c.riskAssessedOn)
                 int(c.annualIncome?.value); text(c.rmId); text(c.branchId); date(c.openedOn); text(c.status.rawValue)
                 bool(c.marketingOptOut)
                 let end = row.count
+                sealed(c.idNumber, .idNumber); sealed(c.phone, .phone)
                 row.append(contentsOf: Self.nullsAfterCustomer)
                 hash(start, end)
             case .account(let a):
@@ -116,8 +130,9 @@ struct StagingRowWriter {
                 row.append(contentsOf: Self.nullsBeforeRM)
                 let start = row.count
                 text(r.rmId); text(r.name); text(r.branchId); text(r.managerRmId); text(r.wecomUserid); text(r.email)
-                text(r.mobile); bool(r.active)
+                blindIndex(r.mobile, .phone); bool(r.active)
                 let end = row.count
+                sealed(r.mobile, .phone)
                 row.append(contentsOf: Self.nullsAfterRM)
                 hash(start, end)
             }
@@ -148,6 +163,31 @@ struct StagingRowWriter {
         }
         row.append(contentsOf: [0x09, 0x5C, 0x5C, 0x78])  // \t\\x
         for byte in digest {
+            row.append(Self.hex[Int(byte >> 4)]); row.append(Self.hex[Int(byte & 15)])
+        }
+    }
+
+    /// `\\x` + hex of the value's blind index, or `\N`.
+    private mutating func blindIndex(_ value: String?, _ field: PersonalField) {
+        bytea(value.map { vault.blindIndex($0, field: field) })
+    }
+
+    /// The sealed value and its key id (two columns), or two `\N`.
+    private mutating func sealed(_ value: String?, _ field: PersonalField) {
+        guard let value else { bytea(nil); text(nil); return }
+        let sealed: SealedValue
+        do { sealed = try vault.seal(value, field: field) } catch {
+            // Only RAND_bytes/EVP failing gets here (the library is broken); the error holds no value.
+            fatalError("\(error)")
+        }
+        bytea(sealed.bytes); text(sealed.keyId)
+    }
+
+    private mutating func bytea(_ bytes: [UInt8]?) {
+        row.append(0x09)
+        guard let bytes else { row.append(0x5C); row.append(0x4E); return }
+        row.append(contentsOf: [0x5C, 0x5C, 0x78])  // \\x
+        for byte in bytes {
             row.append(Self.hex[Int(byte >> 4)]); row.append(Self.hex[Int(byte & 15)])
         }
     }
