@@ -99,6 +99,8 @@ struct ChaosScenario: Sendable {
     var fault: @Sendable (ChaosRun) throws -> Void = { _ in }
     /// Extra checks after the drain; returns failures.
     var check: @Sendable (PostgresSession, ChaosRun) throws -> [String] = { _, _ in [] }
+    /// Mount a tmpfs of this many MiB on the cluster folder before initdb (disk-full; root only).
+    var tmpfsMegabytes: Int?
     /// Replaces the standard enqueue/drain (old-transaction runs two phases).
     var custom: (@Sendable (PostgresSession, ChaosRun) throws -> Void)?
 }
@@ -135,9 +137,17 @@ enum ChaosDriver {
                 say("  kept \(dir)")
             } else {
                 cluster?.destroy()
+                if scenario.tmpfsMegabytes != nil {
+                    _ = try? Shell.run(["umount", dir])
+                    _ = try? FileManager.default.removeItem(atPath: dir)
+                }
             }
         }
         do {
+            if let size = scenario.tmpfsMegabytes {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try Shell.run(["mount", "-t", "tmpfs", "-o", "size=\(size)m,mode=0755", "tmpfs", dir])
+            }
             let c = try ChaosCluster.start(dir: dir, port: options.port)
             cluster = c
             let session = try c.session()

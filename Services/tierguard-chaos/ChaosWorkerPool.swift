@@ -76,6 +76,8 @@ final class ChaosWorkerPool: Sendable {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        // The child has its own copy; keeping ours open would hold the folder (a tmpfs) busy.
+        try? handle.close()
         return process
     }
 
