@@ -120,4 +120,88 @@ enum PIIFixture {
             SELECT count(*) FROM scan_probe WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(convert_to(n, 'UTF8') IN b) > 0)
             """).binding(list))[0].decode(Int.self, at: 0) == 1)
     }
+
+    /// `tierguardctl customer erase` as real processes: refused for an active customer, without a reason, and
+    /// while the retention period runs; after it (or forced) the personal fields are anonymised, aggregates
+    /// stay, one append-only audit row is written; a second run changes nothing; a re-sent feed line cannot
+    /// bring the fields back; `customer show` then prints the anonymised row.
+    @Test func eraseAnonymisesAClosedCustomerAfterRetentionOnceAndAudited() throws {
+        let db = try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "pii")
+        let s = try db.session(applicationName: "tierguard-test")
+        defer { s.close() }
+        let c2 = Self.customer("C2", name: "王五", idNumber: "110105199001010010", phone: "13900000002", status: "closed",
+                               birth: "1990-01-01")
+        _ = try Self.ingest(s, [
+            Self.customer("C1", idNumber: "11010519491231002X", phone: "13812345678"), c2,
+            Self.customer("C3", name: "赵六", idNumber: "110105194912310038", phone: "13900000003", status: "closed"),
+            #"{"type":"account","account_id":"A2","customer_id":"C2","product":"demand_deposit","currency":"CNY","opened_on":"2020-01-01"}"#,
+            #"{"type":"balance","account_id":"A2","as_of":"2021-06-30","balance":"5000.00"}"#,
+            #"{"type":"transaction","txn_id":"T2","account_id":"A2","booked_at":"2021-06-30T10:00:00+08:00","amount":"-20.00","category":"withdrawal","channel":"atm"}"#,
+        ])
+        // C2's record last changed over four years ago; its balance and transaction are from 2021.
+        try s.execute("UPDATE customers SET updated_at = now() - interval '4 years' WHERE customer_id = 'C2'")
+        let env = ["DATABASE_URL": db.url, "TIERGUARD_OPERATOR": "ops.li"]
+        func erase(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try ServiceProcess.run("tierguardctl", ["customer", "erase"] + args, environment: env)
+        }
+        func audit() throws -> [String] {
+            try s.query("SELECT customer_id || ' ' || operator || ' ' || reason || ' ' || forced::text FROM customer_erasures ORDER BY id")
+                .map { try $0.decode(String.self, at: 0) }
+        }
+
+        let noReason = try erase(["C2"])
+        #expect(noReason.status == 64, "\(noReason.stderr)")
+        let active = try erase(["C1", "--reason", "closure request"])
+        #expect(active.status == 1 && active.stdout.contains("is active, not closed"), "\(active.stdout)")
+        let running = try erase(["C3", "--reason", "closure request"])
+        #expect(running.status == 1 && running.stdout.contains("runs until"), "\(running.stdout)")
+        #expect(try audit() == [])
+
+        let erased = try erase(["C2", "--reason", "closure request 7"])
+        #expect(erased.status == 0, "\(erased.stdout)\(erased.stderr)")
+        #expect(erased.stdout.contains("customer C2 erased") && !erased.stdout.contains("王五"))
+        let row = try s.query("""
+            SELECT name, id_number_enc IS NULL AND id_number_hmac IS NULL AND id_number_key_id IS NULL
+                   AND phone_enc IS NULL AND phone_hmac IS NULL AND phone_key_id IS NULL,
+                   gender IS NULL, birth_date::text, erased_at IS NOT NULL, status FROM customers WHERE customer_id = 'C2'
+            """)[0]
+        #expect(try row.decode(String.self, at: 0) == "已注销")
+        #expect(try row.decode(Bool.self, at: 1) && row.decode(Bool.self, at: 2))
+        #expect(try row.decode(String.self, at: 3) == "1990-01-01")
+        #expect(try row.decode(Bool.self, at: 4))
+        #expect(try s.query("SELECT count(*) FROM balances WHERE customer_id = 'C2' AND balance_fen = 500000")[0].decode(Int.self, at: 0) == 1)
+        #expect(try s.query("SELECT count(*) FROM transactions WHERE customer_id = 'C2' AND amount_fen = -2000")[0].decode(Int.self, at: 0) == 1)
+        #expect(try audit() == ["C2 ops.li closure request 7 false"])
+
+        // Idempotent: nothing changes, no second audit row.
+        let again = try erase(["C2", "--reason", "closure request 7"])
+        #expect(again.status == 0 && again.stdout.contains("already erased"), "\(again.stdout)")
+        #expect(try audit() == ["C2 ops.li closure request 7 false"])
+
+        // A re-sent feed line cannot restore the personal fields.
+        _ = try Self.ingest(s, [c2])
+        #expect(try s.query("SELECT name, phone_enc IS NULL, birth_date::text FROM customers WHERE customer_id = 'C2'")[0]
+            .decode(String.self, at: 0) == "已注销")
+        #expect(try s.query(PostgresQuery("SELECT count(*) FROM customers WHERE phone_hmac = $1").binding(PIIFixture.phoneIndex("13900000002")))[0]
+            .decode(Int.self, at: 0) == 0)
+
+        // Forced before the retention period ends: allowed, recorded as forced.
+        let forced = try erase(["C3", "--reason", "court order", "--force-before-retention"])
+        #expect(forced.status == 0 && forced.stdout.contains("forced"), "\(forced.stdout)")
+        #expect(try audit() == ["C2 ops.li closure request 7 false", "C3 ops.li court order true"])
+
+        // The audit is append-only, even for the owner.
+        #expect(SecurityTests.sqlState { try s.execute("UPDATE customer_erasures SET reason = 'x'") } == "42501")
+        #expect(SecurityTests.sqlState { try s.execute("DELETE FROM customer_erasures") } == "42501")
+
+        // customer show: identifiers masked by default, decrypted with --unmask (audited), absent when erased.
+        let masked = try ServiceProcess.run("tierguardctl", ["customer", "show", "C1"], environment: env)
+        #expect(masked.status == 0, "\(masked.stderr)")
+        #expect(masked.stdout.contains("110105********002X") && masked.stdout.contains("138****5678"))
+        #expect(!masked.stdout.contains("11010519491231002X") && !masked.stdout.contains("13812345678"))
+        let shown = try ServiceProcess.run("tierguardctl", ["customer", "show", "C1", "--unmask", "--reason", "KYC check"], environment: env)
+        #expect(shown.stdout.contains("11010519491231002X") && shown.stdout.contains("13812345678"), "\(shown.stdout)")
+        let gone = try ServiceProcess.run("tierguardctl", ["customer", "show", "C2", "--json"], environment: env)
+        #expect(gone.stdout.contains("已注销") || gone.stdout.contains("已*"), "\(gone.stdout)")
+    }
 }
