@@ -13,16 +13,20 @@ import TierGuardStore
 ///   once (snoozed to 08:00 in quiet hours), otherwise held for the digest (`AlertNotifier.deliver`);
 /// - `send_notification` `{"notification_id": N}`: digests, escalations, operator retries;
 /// - `send_digests`, periodic at `TIERGUARD_NOTIFY_DIGEST_CRON` (08:30 Asia/Shanghai): `DigestBuilder`;
-/// - `rm_tasks_daily`, periodic at `TIERGUARD_NOTIFY_TASKS_CRON` (07:00): `RMTaskPlanner` for the business date.
+/// - `rm_tasks_daily`, periodic at `TIERGUARD_NOTIFY_TASKS_CRON` (07:00): `RMTaskPlanner` for the business date;
+/// - `birthday_sms`, periodic at `TIERGUARD_NOTIFY_BIRTHDAY_CRON` (09:00, after quiet hours): `BirthdayGreetings`
+///   greets today's (Shanghai calendar day) birthdays at 金卡 or above by SMS, once a year, never opted-out ones.
 /// A retryable delivery throws (the queue's backoff: attempt⁴ + 15 s, 20 attempts); on the last
 /// attempt it is recorded `failed` for `tierguardctl notify failed`. Time rules read the database clock.
 let digestCron = ConfigVariable("TIERGUARD_NOTIFY_DIGEST_CRON", default: "30 8 * * *", "cron (Asia/Shanghai) of the morning digest")
 let tasksCron = ConfigVariable("TIERGUARD_NOTIFY_TASKS_CRON", default: "0 7 * * *", "cron (Asia/Shanghai) of the daily RM task run")
+let birthdayCron = ConfigVariable("TIERGUARD_NOTIFY_BIRTHDAY_CRON", default: "0 9 * * *",
+                                  "cron (Asia/Shanghai) of the birthday greeting SMS run (snoozes if it falls in quiet hours)")
 let concurrencyVariable = ConfigVariable("TIERGUARD_NOTIFY_CONCURRENCY", default: "8", "deliveries in flight at once")
 let bootstrap = ServiceBootstrap.parse(
     service: "tierguard-notifier", version: "0.2.0",
     abstract: "Turns alerts into messages to relationship managers (WeCom, webhook, SMS, mail) and plans RM tasks",
-    variables: NotifierConfiguration.configVariables + [digestCron, tasksCron, concurrencyVariable])
+    variables: NotifierConfiguration.configVariables + [digestCron, tasksCron, birthdayCron, concurrencyVariable])
 let configuration: NotifierConfiguration
 let concurrency: Int
 do {
@@ -58,7 +62,7 @@ registry.register(NotifyJobs.sendNotification, NotifyJobs.NotificationArgs.self)
     let final = context.attempt >= context.maxAttempts
     let outcome = try await context.database.withConnection { connection in
         try await connection.withSession { session in
-            try notifier.send(session: session, notificationId: args.notification_id, finalAttempt: final)
+            try notifier.send(session: session, notificationId: args.notification_id, finalAttempt: final, now: try clock.now(session))
         }
     }
     return jobResult(outcome, context)
@@ -89,15 +93,32 @@ registry.register(NotifyJobs.rmTasksDaily) { context in
     return .completed
 }
 
+registry.register(NotifyJobs.birthdaySMS) { context in
+    let summary = try await context.database.withConnection { connection in
+        try await connection.withSession { session in
+            try BirthdayGreetings.schedule(session: session, configuration: configuration, now: try clock.now(session))
+        }
+    }
+    if let seconds = summary.snoozeSeconds { return .snooze(seconds: max(1, seconds)) }
+    context.logger.info("birthday greetings", metadata: ["scheduled": "\(summary.scheduled)", "refused": "\(summary.refused)",
+                                                         "already_done": "\(summary.alreadyDone)"])
+    return .completed
+}
+
 var workerConfig = bootstrap.workerConfiguration(queue: AlertNotifier.queue)
 workerConfig.concurrency = concurrency
 workerConfig.handlerConnections = concurrency
+// Claim only as many jobs as can be delivered at once (the queue's default is 100 per claim): a delivery
+// waits on the network, so jobs held by one replica would wait while the other replicas sit idle.
+workerConfig.claimBatchSize = concurrency
 do {
     workerConfig.periodicJobs = [
         try PeriodicJob(name: NotifyJobs.sendDigests, cron: try bootstrap.config.string(digestCron.name),
                         job: NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.sendDigests, maxAttempts: 5, uniqueKey: NotifyJobs.sendDigests)),
         try PeriodicJob(name: NotifyJobs.rmTasksDaily, cron: try bootstrap.config.string(tasksCron.name),
                         job: NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.rmTasksDaily, maxAttempts: 5, uniqueKey: NotifyJobs.rmTasksDaily)),
+        try PeriodicJob(name: NotifyJobs.birthdaySMS, cron: try bootstrap.config.string(birthdayCron.name),
+                        job: NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.birthdaySMS, maxAttempts: 5, uniqueKey: NotifyJobs.birthdaySMS)),
     ]
 } catch {
     bootstrap.logger.critical("configuration: \(error)")

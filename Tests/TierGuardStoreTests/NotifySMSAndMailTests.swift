@@ -3,6 +3,7 @@ import Postgres
 import ServiceKit
 import TestSupport
 import Testing
+import TierGuardModel
 import TierGuardStore
 
 @Suite struct NotifySMSAndMailTests {
@@ -11,19 +12,24 @@ import TierGuardStore
         let gateway = try RecordingReceiver(.smsOK)
         try fixture.rm("RM01")
         try fixture.customer("C001", optOut: true)
-        try fixture.customer("C002", optOut: false, phone: "13900001111")
+        // C002's birthday is today (Shanghai, by the database clock) and it is 金卡: the function
+        // tierguard_birthday_sms_recipient hands out its number today only.
+        let today = try #require(CalendarDate(try fixture.scalar(
+            "SELECT (clock_timestamp() AT TIME ZONE 'Asia/Shanghai')::date::text", as: String.self)))
+        try fixture.customer("C002", optOut: false, phone: "13900001111",
+                             birth: CalendarDate(year: today.year - 44, month: today.month, day: today.day)!.description)
+        try fixture.score("C002", tier: "gold")
         let notifier = AlertNotifier(configuration: NotifierConfiguration(channels: [
             SMSChannel(gatewayURL: gateway.url, signName: "某某银行", client: NotifyHTTPClient(timeoutSeconds: 2))]))
         guard case .suppressed(.optOut, _) = try await fixture.sms(notifier, "C001", NotifyFixture.shanghai(10)) else {
             Issue.record("expected opt_out"); return
         }
-        guard case .suppressed(.quietHours, _) = try await fixture.sms(notifier, "C002", NotifyFixture.shanghai(22)) else {
+        guard case .suppressed(.quietHours, _) = try await fixture.sms(notifier, "C002", NotifyFixture.at(today.adding(days: -400), hour: 22)) else {
             Issue.record("expected quiet_hours"); return
         }
         #expect(gateway.requests.isEmpty)
-        // Next year, daytime, not opted out: one templated SMS.
-        let nextYear = NotifyFixture.shanghai(10).addingTimeInterval(366 * 86_400)
-        guard case .sent = try await fixture.sms(notifier, "C002", nextYear) else {
+        // Today (another year than the quiet-hours try), daytime, not opted out: one templated SMS.
+        guard case .sent = try await fixture.sms(notifier, "C002", NotifyFixture.at(today, hour: 10)) else {
             Issue.record("expected sent"); return
         }
         let request = try #require(gateway.requests.first)

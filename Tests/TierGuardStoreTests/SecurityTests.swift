@@ -60,6 +60,8 @@ import TierGuardStore
         policy customer_scores services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
         policy customers rm_own_customers SELECT tierguard_rm using (rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text)) check -
         policy customers services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
+        routine tierguard_notifier tierguard_birthday_sms_recipient EXECUTE
+        routine tierguard_scorer pii_access_audit_purge EXECUTE
         table tierguard_feedback alert_feedback DELETE
         table tierguard_feedback alert_feedback INSERT
         table tierguard_feedback alert_feedback SELECT
@@ -194,6 +196,7 @@ import TierGuardStore
         table tierguard_notifier accounts SELECT
         table tierguard_notifier alerts SELECT
         table tierguard_notifier balances SELECT
+        table tierguard_notifier business_calendar SELECT
         table tierguard_notifier complaints SELECT
         table tierguard_notifier customer_effective_preferences SELECT
         table tierguard_notifier customer_preferences SELECT
@@ -240,6 +243,10 @@ import TierGuardStore
         table tierguard_operator alerts SELECT
         table tierguard_operator archive_changes SELECT
         table tierguard_operator balances SELECT
+        table tierguard_operator business_calendar DELETE
+        table tierguard_operator business_calendar INSERT
+        table tierguard_operator business_calendar SELECT
+        table tierguard_operator business_calendar UPDATE
         table tierguard_operator complaint_events SELECT
         table tierguard_operator complaints SELECT
         table tierguard_operator customer_effective_preferences SELECT

@@ -5,7 +5,8 @@ import TierGuardModel
 /// Everything the notifier needs about one alert, read in one statement: the alert and its payload
 /// (as the scorer wrote it: `{"kind","tier","warning":{…}}` or `{"kind","tier","signal":{…}}`), the
 /// customer, its RM (null when unknown), and the newest score (AUM, retention-risk probability,
-/// recommended actions; null before the first scoring).
+/// recommended actions; null before the first scoring). No identifier: the notifier's role may not read
+/// the customer's phone or ID number (0005_security.sql); the birthday SMS has its own path (`BirthdayGreetings`).
 public struct AlertFacts: Sendable {
     public var alertId: Int64
     public var customerId: String
@@ -16,7 +17,6 @@ public struct AlertFacts: Sendable {
     public var branchId: String
     public var rmId: String
     public var marketingOptOut: Bool
-    public var phone: String?
     public var rmKnown: Bool
     public var rmActive: Bool
     public var rmWeComUserId: String?
@@ -44,7 +44,7 @@ public struct AlertFacts: Sendable {
 
     static let load = PostgresQuery("""
         SELECT a.id, a.customer_id, a.kind, a.state = 'open', a.business_date::text, a.payload::text,
-               c.name, c.branch_id, c.rm_id, c.marketing_opt_out, c.phone,
+               c.name, c.branch_id, c.rm_id, c.marketing_opt_out,
                r.rm_id IS NOT NULL, coalesce(r.active, false), r.wecom_userid, r.email, r.manager_rm_id,
                s.aum_fen, coalesce(s.retention_probability, 0), s.recommendations::text
         FROM alerts a
@@ -67,13 +67,13 @@ public struct AlertFacts: Sendable {
                 businessDate: CalendarDate(try row.decode(String.self, at: 4)) ?? CalendarDate(dayNumber: 0),
                 customerName: try row.decode(String.self, at: 6), branchId: try row.decode(String.self, at: 7),
                 rmId: try row.decode(String.self, at: 8), marketingOptOut: try row.decode(Bool.self, at: 9),
-                phone: try row.decode(String?.self, at: 10), rmKnown: try row.decode(Bool.self, at: 11),
-                rmActive: try row.decode(Bool.self, at: 12), rmWeComUserId: try row.decode(String?.self, at: 13),
-                rmEmail: try row.decode(String?.self, at: 14), managerRmId: try row.decode(String?.self, at: 15),
-                tier: nil, aum: try row.decode(Int64?.self, at: 16).map { Fen($0) },
-                retentionRisk: try row.decode(Double.self, at: 17), reasons: [], actions: [])
+                rmKnown: try row.decode(Bool.self, at: 10),
+                rmActive: try row.decode(Bool.self, at: 11), rmWeComUserId: try row.decode(String?.self, at: 12),
+                rmEmail: try row.decode(String?.self, at: 13), managerRmId: try row.decode(String?.self, at: 14),
+                tier: nil, aum: try row.decode(Int64?.self, at: 15).map { Fen($0) },
+                retentionRisk: try row.decode(Double.self, at: 16), reasons: [], actions: [])
             facts.readPayload(try row.decode(String.self, at: 5))
-            facts.readRecommendations(try row.decode(String?.self, at: 18))
+            facts.readRecommendations(try row.decode(String?.self, at: 17))
             out[facts.alertId] = facts
         }
         return out

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import PersonalDataVault
 import Postgres
 import TierGuardModel
 
@@ -107,7 +108,7 @@ public struct AlertNotifier: Sendable {
     }
 
     static let loadNotification = PostgresQuery("""
-        SELECT id, subject, alert_id, rm_id, channel, target, state, coalesce(title, ''), coalesce(body, '')
+        SELECT id, subject, alert_id, rm_id, channel, target, state, coalesce(title, ''), coalesce(body, ''), customer_id
         FROM notifications WHERE id = $1
         """, name: "AlertNotifier.loadNotification")
     static let recordDelivery = PostgresQuery("""
@@ -119,6 +120,10 @@ public struct AlertNotifier: Sendable {
                sent_at = CASE WHEN $2 = 'sent' THEN clock_timestamp() ELSE sent_at END, updated_at = clock_timestamp()
         WHERE id = $1 AND state = 'pending'
         """, name: "AlertNotifier.finish")
+    static let suppressPending = PostgresQuery("""
+        UPDATE notifications SET state = 'suppressed', reason = $2, updated_at = clock_timestamp()
+        WHERE id = $1 AND state = 'pending'
+        """, name: "AlertNotifier.suppressPending")
     static let finishDigestItems = PostgresQuery("""
         UPDATE notifications SET state = 'sent', sent_at = clock_timestamp(), updated_at = clock_timestamp()
         WHERE digest_id = $1 AND state = 'waiting'
@@ -126,7 +131,11 @@ public struct AlertNotifier: Sendable {
 
     /// Sends pending notification `notificationId` (an urgent alert, a digest, an escalation, an SMS)
     /// on its channel and records the attempt(s) and the end state in one transaction after the send.
-    public func send(session: PostgresSession, notificationId: Int64, finalAttempt: Bool = false) throws -> NotifyOutcome {
+    /// `now` (the database clock in production) is needed for an SMS only: an SMS due in quiet hours is
+    /// `suppressed` (quiet_hours) rather than sent late; its phone number is fetched at this moment
+    /// through `tierguard_birthday_sms_recipient` (`BirthdayGreetings.recipient`), never stored.
+    public func send(session: PostgresSession, notificationId: Int64, finalAttempt: Bool = false,
+                     now: Date? = nil) throws -> NotifyOutcome {
         let rows = try session.query(Self.loadNotification.binding(notificationId))
         guard rows.count == 1 else { return .unknownAlert }
         let row = rows[0]
@@ -138,12 +147,37 @@ public struct AlertNotifier: Sendable {
             return .failed(notificationId: notificationId, reason: "channel \(channelName) not configured")
         }
         let subject = try row.decode(String.self, at: 1)
+        var target = try row.decode(String.self, at: 5)
+        if kind == .sms {
+            let customerId = try row.decode(String?.self, at: 9) ?? ""
+            var reason: SuppressReason? = nil
+            if let now, configuration.policy.isQuiet(now) {
+                reason = .quietHours
+            } else {
+                let phone: String?
+                do {
+                    phone = try BirthdayGreetings.recipient(session, customerId: customerId, vault: configuration.vault)
+                } catch let error as PersonalDataVaultError {
+                    _ = try session.execute(Self.finish.binding(notificationId, "failed", "phone: \(error)", 0))
+                    return .failed(notificationId: notificationId, reason: "phone: \(error)")
+                }
+                if let phone {
+                    target = phone
+                } else {
+                    reason = try BirthdayGreetings.refusal(session, customerId: customerId)
+                }
+            }
+            if let reason {
+                _ = try session.execute(Self.suppressPending.binding(notificationId, reason.rawValue))
+                return .suppressed(reason, notificationId: notificationId)
+            }
+        }
         let message = OutgoingMessage(
             notificationId: notificationId,
             type: subject.hasPrefix("digest:") ? "tierguard.digest" : subject.hasPrefix("escalation:") ? "tierguard.escalation"
                 : subject.hasPrefix("sms:") ? configuration.birthdayTemplate : "tierguard.alert",
             title: try row.decode(String.self, at: 7), text: try row.decode(String.self, at: 8),
-            target: try row.decode(String.self, at: 5), alertId: try row.decode(Int64?.self, at: 2),
+            target: target, alertId: try row.decode(Int64?.self, at: 2),
             rmId: try row.decode(String.self, at: 3),
             templateParams: subject.hasPrefix("sms:") ? ["name": try row.decode(String.self, at: 7)] : [:])
         let attempts = channel.send(message, session: session)
@@ -175,28 +209,20 @@ public struct AlertNotifier: Sendable {
         }.throwingRetry(notificationId: notificationId, reason: last.excerpt)
     }
 
-    /// Sends a birthday greeting SMS to `customerId` if the policy allows it: never to a customer with
-    /// `marketing_opt_out` (suppressed opt_out), never in quiet hours (suppressed quiet_hours), once a
-    /// year (subject `sms:<customer>:birthday_greeting:<year>`).
+    /// Sends the birthday greeting SMS to `customerId` now, if the policy allows it: never to a customer
+    /// who opted out of marketing or refused automated profiling (suppressed opt_out), never in quiet hours
+    /// (suppressed quiet_hours), once a year (subject `sms:<customer>:birthday_greeting:<year>`, the year of
+    /// `now` in Asia/Shanghai). The scheduled path is `BirthdayGreetings.schedule` (each morning, every
+    /// customer whose birthday is today); this is the one-customer path. The notifier role cannot read
+    /// `customers.phone_enc`: the sealed number comes from `tierguard_birthday_sms_recipient` at send time, which
+    /// also refuses (no_route) a customer below 金卡 or whose birthday is not today.
     public func sendBirthdaySMS(session: PostgresSession, customerId: String, now: Date) throws -> NotifyOutcome {
-        let rows = try session.query(PostgresQuery(
-            "SELECT name, phone, marketing_opt_out, rm_id FROM customers WHERE customer_id = $1",
-            name: "AlertNotifier.smsCustomer").binding(customerId))
-        guard rows.count == 1 else { return .unknownAlert }
-        let name = try rows[0].decode(String.self, at: 0)
-        let phone = try rows[0].decode(String?.self, at: 1) ?? ""
-        let optOut = try rows[0].decode(Bool.self, at: 2)
-        let rmId = try rows[0].decode(String.self, at: 3)
-        let subject = "sms:\(customerId):birthday_greeting:\(NotifyPolicy.shanghaiDay(now).year)"
-        let reason: SuppressReason? = optOut ? .optOut : configuration.policy.isQuiet(now) ? .quietHours : phone.isEmpty ? .noRoute : nil
-        let row = try session.query(Self.insertNotification.binding(
-            subject, nil as Int64?, customerId, rmId, ChannelKind.sms.rawValue, phone, false,
-            reason == nil ? "pending" : "suppressed", reason?.rawValue, 0, Masking.name(name), "生日祝福"))[0]
-        let id = try row.decode(Int64.self, at: 0)
-        let state = try row.decode(String.self, at: 1)
+        guard let candidate = try BirthdayGreetings.candidate(session, customerId: customerId) else { return .unknownAlert }
+        let reason: SuppressReason? = candidate.refused ? .optOut : configuration.policy.isQuiet(now) ? .quietHours : nil
+        let (id, state) = try BirthdayGreetings.insert(session, candidate, year: NotifyPolicy.shanghaiDay(now).year, reason: reason)
         if let reason, state == "suppressed" { return .suppressed(reason, notificationId: id) }
         guard state == "pending" else { return .alreadyDone(notificationId: id, state: state) }
-        return try send(session: session, notificationId: id)
+        return try send(session: session, notificationId: id, now: now)
     }
 }
 

@@ -89,6 +89,8 @@ public enum NotifyJobs {
     public static let sendDigests = "send_digests"
     /// Periodic, daily: `RMTaskPlanner.run`.
     public static let rmTasksDaily = "rm_tasks_daily"
+    /// Periodic, 09:00 Asia/Shanghai: `BirthdayGreetings.schedule`.
+    public static let birthdaySMS = "birthday_sms"
 
     public struct AlertArgs: Codable, Sendable { public var alert_id: Int64 }
     public struct NotificationArgs: Codable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import PersonalDataVault
 import TierGuardModel
 
 /// Where one RM's (or one branch's) messages go.
@@ -48,11 +49,14 @@ public struct NotifierConfiguration: Sendable {
     public var channels: [ChannelKind: any NotificationChannel]
     /// The SMS template code of the birthday greeting.
     public var birthdayTemplate: String
+    /// Opens the sealed phone number of a birthday greeting (the only personal identifier the notifier
+    /// ever decrypts); `.process` reads the key files of the environment.
+    public var vault: PersonalDataVault
 
     public init(policy: NotifyPolicy = NotifyPolicy(), defaultChannel: ChannelKind = .webhook,
                 rmChannels: [String: ChannelKind] = [:], webhookURL: String? = nil, robotURL: String? = nil,
                 fallbackRoutes: [String: NotifyRoute] = [:], channels: [any NotificationChannel],
-                birthdayTemplate: String = "SMS_BIRTHDAY") {
+                birthdayTemplate: String = "SMS_BIRTHDAY", vault: PersonalDataVault = .process) {
         self.policy = policy
         self.defaultChannel = defaultChannel
         self.rmChannels = rmChannels
@@ -61,6 +65,7 @@ public struct NotifierConfiguration: Sendable {
         self.fallbackRoutes = fallbackRoutes
         self.channels = Dictionary(channels.map { ($0.kind, $0) }, uniquingKeysWith: { $1 })
         self.birthdayTemplate = birthdayTemplate
+        self.vault = vault
     }
 
     /// The RM's own route, or nil when the channel has no target for this RM.

@@ -104,17 +104,4 @@ public struct NotifyPolicy: Sendable {
 extension CalendarDate {
     /// `CalendarDate(dayNumber:)` of 1970-01-01.
     static var epochDayNumber: Int { CalendarDate(year: 1970, month: 1, day: 1)!.dayNumber }
-
-    /// Adds `count` business days (Monday–Friday; the bank's holiday calendar is not in the archive).
-    func addingBusinessDays(_ count: Int) -> CalendarDate {
-        var day = self
-        var left = count
-        while left > 0 {
-            day = day.adding(days: 1)
-            // dayNumber of 1970-01-01 (a Thursday) → weekday 0 = Monday.
-            let weekday = ((day.dayNumber - CalendarDate.epochDayNumber) % 7 + 7 + 3) % 7
-            if weekday < 5 { left -= 1 }
-        }
-        return day
-    }
 }

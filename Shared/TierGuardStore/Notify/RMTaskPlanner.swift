@@ -6,9 +6,11 @@ import TierGuardModel
 /// RM tasks (`rm_tasks`, open → done / expired / cancelled). The notifier creates, expires and
 /// escalates them; the feedback service closes them from visit outcomes. One task per reason
 /// (`dedup_key`), each rule with its numbers:
-/// - 回访 (follow-up) for each downgrade_risk alert, due 3 business days (Mon–Fri) after the
-///   business date; urgent when the alert was urgent. Created when the alert is delivered and by the
-///   daily run.
+/// - 回访 (follow-up) for each downgrade_risk alert, due 3 business days after the alert's business
+///   date (the daily run: after its business date), counted by the bank's calendar in PostgreSQL
+///   (`tierguard_add_business_days`, table `business_calendar`, migration 0008: Monday–Friday minus
+///   public holidays plus 调休 make-up workdays); urgent when the alert was urgent. Created when the
+///   alert is delivered and by the daily run.
 /// - 生日关怀 7 days before the birthday (due on it) of every customer whose newest tier is 金卡 or
 ///   above; a 29 February birthday falls on 28 February in other years.
 /// - 到期提醒 14 days before a time_deposit or wealth account matures (due on the maturity day) when
@@ -30,19 +32,29 @@ public enum RMTaskPlanner {
 
     static let insertFollowUp = PostgresQuery("""
         INSERT INTO rm_tasks (rm_id, customer_id, kind, due_on, alert_id, dedup_key, urgent, detail)
-        VALUES ($1, $2, '回访', $3::date, $4::bigint, 'follow_up:' || $4::bigint, $5, $6)
+        VALUES ($1, $2, '回访', tierguard_add_business_days($3::date, $7), $4::bigint, 'follow_up:' || $4::bigint, $5, $6)
         ON CONFLICT (dedup_key) DO NOTHING
         """, name: "RMTaskPlanner.insertFollowUp")
 
     static func followUp(_ session: PostgresSession, facts: AlertFacts, urgent: Bool) throws {
-        let due = facts.businessDate.addingBusinessDays(followUpBusinessDays)
-        _ = try session.execute(insertFollowUp.binding(facts.rmId, facts.customerId, due.description, facts.alertId, urgent,
-                                                       NotifyMessage.downgradeLine(facts)))
+        _ = try session.execute(insertFollowUp.binding(facts.rmId, facts.customerId, facts.businessDate.description, facts.alertId,
+                                                       urgent, NotifyMessage.downgradeLine(facts), followUpBusinessDays))
+    }
+
+    /// `day` plus `count` business days by the bank's calendar (`business_calendar`): what a 回访 task
+    /// raised on business date `day` is due on.
+    public static func addingBusinessDays(_ session: PostgresSession, _ day: CalendarDate, _ count: Int) throws -> CalendarDate {
+        let rows = try session.query(PostgresQuery("SELECT tierguard_add_business_days($1::date, $2)::text",
+                                                   name: "RMTaskPlanner.addBusinessDays").binding(day.description, count))
+        guard let day = CalendarDate(try rows[0].decode(String.self, at: 0)) else {
+            throw NotifyConfigurationError(message: "tierguard_add_business_days returned an unreadable date")
+        }
+        return day
     }
 
     static let dailyFollowUps = PostgresQuery("""
         INSERT INTO rm_tasks (rm_id, customer_id, kind, due_on, alert_id, dedup_key)
-        SELECT c.rm_id, a.customer_id, '回访', $1::date, a.id, 'follow_up:' || a.id
+        SELECT c.rm_id, a.customer_id, '回访', tierguard_add_business_days($1::date, $2), a.id, 'follow_up:' || a.id
         FROM alerts a JOIN customers c ON c.customer_id = a.customer_id
         WHERE a.kind = 'downgrade_risk' AND a.state = 'open'
         ON CONFLICT (dedup_key) DO NOTHING
@@ -93,7 +105,7 @@ public enum RMTaskPlanner {
                            now: Date) throws -> Summary {
         try session.withTransaction { tx in
             var summary = Summary()
-            summary.followUps = try tx.execute(dailyFollowUps.binding(today.addingBusinessDays(followUpBusinessDays).description))
+            summary.followUps = try tx.execute(dailyFollowUps.binding(today.description, followUpBusinessDays))
             summary.birthdays = try tx.execute(birthdays.binding(today.description, birthdayLeadDays))
             summary.maturities = try tx.execute(maturities.binding(today.description, maturityLeadDays, maturityMin.value))
             summary.expired = try tx.execute(expire.binding(today.description))

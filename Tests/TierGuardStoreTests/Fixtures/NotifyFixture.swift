@@ -1,4 +1,5 @@
 import Foundation
+import PersonalDataVault
 import Postgres
 import TestSupport
 import TierGuardStore
@@ -17,19 +18,24 @@ struct NotifyFixture {
     func rm(_ id: String, branch: String = "B01", manager: String? = nil, wecom: String? = nil, email: String? = nil,
             active: Bool = true) throws {
         _ = try session.execute(PostgresQuery("""
-            INSERT INTO relationship_managers (rm_id, name, branch_id, manager_rm_id, wecom_userid, email, mobile, active,
+            INSERT INTO relationship_managers (rm_id, name, branch_id, manager_rm_id, wecom_userid, email, active,
                                                content_hash, first_batch_id, last_batch_id)
-            VALUES ($1, '王经理', $2, $3, $4, $5, NULL, $6, '\\x00', 1, 1)
+            VALUES ($1, '王经理', $2, $3, $4, $5, $6, '\\x00', 1, 1)
             """).binding(id, branch, manager, wecom, email, active))
     }
 
     func customer(_ id: String, name: String = "张三丰", rm: String = "RM01", branch: String = "B01", optOut: Bool = false,
                   phone: String? = "13812345678", birth: String? = nil) throws {
+        // The phone is stored sealed (0006_pii_encryption.sql) with the development key, as ingest would.
+        let vault = PersonalDataVault.development
+        let sealed = try phone.map { try vault.seal($0, field: .phone) }
         _ = try session.execute(PostgresQuery("""
-            INSERT INTO customers (customer_id, name, id_type, id_number, phone, birth_date, risk_level, risk_assessed_on,
-                                   rm_id, branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id)
-            VALUES ($1, $2, 'passport', 'E1234567', $3, $4::date, 'C3', '2026-01-01', $5, $6, '2020-01-01', 'active', $7, '\\x00', 1, 1)
-            """).binding(id, name, phone, birth, rm, branch, optOut))
+            INSERT INTO customers (customer_id, name, id_type, phone_enc, phone_key_id, phone_hmac, birth_date, risk_level,
+                                   risk_assessed_on, rm_id, branch_id, opened_on, status, marketing_opt_out, content_hash,
+                                   first_batch_id, last_batch_id)
+            VALUES ($1, $2, 'passport', $3, $4, $5, $6::date, 'C3', '2026-01-01', $7, $8, '2020-01-01', 'active', $9, '\\x00', 1, 1)
+            """).binding(id, name, sealed.map { Data($0.bytes) }, sealed?.keyId, phone.map { Data(vault.blindIndex($0, field: .phone)) },
+                          birth, rm, branch, optOut))
     }
 
     /// A downgrade_risk alert: tier `tier`, projected on `date` to `to`, with the figures in fen.
