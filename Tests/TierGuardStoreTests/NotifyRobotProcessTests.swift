@@ -45,7 +45,7 @@ import TierGuardStore
         }
         // Start early in a database-clock minute, so every first attempt falls into the same window.
         let second = try s.query(PostgresQuery("SELECT extract(second FROM clock_timestamp())::float8"))[0].decode(Double.self, at: 0)
-        if second > 45 { try await Task.sleep(for: .milliseconds(Int((60.3 - second) * 1000))) }
+        if second > 50 { try await Task.sleep(for: .milliseconds(Int((60.3 - second) * 1000))) }
         let minuteStart = try s.query(PostgresQuery("SELECT date_trunc('minute', clock_timestamp())::text"))[0].decode(String.self, at: 0)
         _ = try JobEnqueuer.enqueue(s, try alerts.map {
             try NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.notifyAlert, args: AlertArgs(alert_id: $0))
