@@ -26,7 +26,7 @@ let concurrencyVariable = ConfigVariable("TIERGUARD_SCORER_CONCURRENCY", default
 let bootstrap = ServiceBootstrap.parse(
     service: "tierguard-scorer", version: "0.2.0",
     abstract: "Scores customers: tiers, 月日均, downgrade early warnings, signals, next best actions",
-    variables: [cronVariable, concurrencyVariable] + ScoringSettings.configVariables,
+    variables: [cronVariable, concurrencyVariable] + ScoringSettings.configVariables + RetentionPurge.configVariables,
     positionals: [.init("command", help: "run (default): work the scorer queue until SIGTERM; rescore: re-score the whole book once and exit",
                         isOptional: true)])
 let logger = bootstrap.logger
@@ -39,7 +39,9 @@ guard command == "run" || command == "rescore" else {
 let settings: ScoringSettings
 let cron: String
 let concurrency: Int
+let retentionYears: Int
 do {
+    retentionYears = try RetentionPurge.years(bootstrap.config)
     var scoringEnvironment: [String: String] = [:]
     for variable in ScoringSettings.configVariables { scoringEnvironment[variable.name] = try bootstrap.config.optionalString(variable.name) }
     settings = try ScoringSettings.load(environment: scoringEnvironment)
@@ -95,13 +97,22 @@ registry.register("rescore_book") { context in
     context.logger.info("daily rescore", metadata: ["customers": String(summary.customers), "new_alerts": String(summary.newAlerts)])
     return .completed
 }
+// PIPL arts. 55–56: the daily retention purge (RetentionPurge), a periodic job at TIERGUARD_RETENTION_CRON.
+registry.register(RetentionPurge.jobKind) { context in
+    let summary = try await context.database.withConnection { connection in
+        try await connection.withSession { session in try RetentionPurge.run(session, years: retentionYears) }
+    }
+    context.logger.info("retention purge", metadata: summary.rows.mapValues(String.init))
+    return .completed
+}
 var workerConfig = bootstrap.workerConfiguration(queue: "scorer")
 workerConfig.concurrency = concurrency
 workerConfig.handlerConnections = min(concurrency, 4)
 do {
     workerConfig.periodicJobs = [try PeriodicJob(
         name: "rescore_book", cron: cron,
-        job: NewJob(queue: "scorer", kind: "rescore_book", priority: 7, maxAttempts: 3, uniqueKey: "rescore_book"))]
+        job: NewJob(queue: "scorer", kind: "rescore_book", priority: 7, maxAttempts: 3, uniqueKey: "rescore_book")),
+        try RetentionPurge.periodicJob(cron: try bootstrap.config.string(RetentionPurge.cronVariable.name))]
 } catch {
     logger.critical("configuration: \(cronVariable.name): \(error)")
     ExitCode.configuration.exit()

@@ -5,6 +5,7 @@ let allCommands: [any CtlCommand.Type] = [
     RejectsCommand.self,
     GenerateCommand.self,
     CustomerCommand.self,
+    ProfilingCommand.self,
     PolicyCommand.self,
     RescoreCommand.self,
     NotifyCommand.self,

@@ -1,8 +1,10 @@
+import Foundation
 import Postgres
 import ServiceKit
 import TierGuardStore
 
 /// `tierguardctl migrate`: applies the pending migrations under the advisory lock and lists them.
+/// With `TIERGUARD_ENVIRONMENT=production` it refuses a superuser login (exit 78, `MigrationGuard`).
 enum MigrateCommand: CtlCommand {
     static let spec = CommandSpec(
         name: "migrate", abstract: "Apply pending database migrations (safe to run from several places at once)",
@@ -15,6 +17,12 @@ enum MigrateCommand: CtlCommand {
             let pending = try Migrator.pending(session, TierGuardSchema.migrations())
             context.print(pending.isEmpty ? "up to date" : pending.map { "pending \($0.component) \($0.version)_\($0.name)" }.joined(separator: "\n"))
             return .success
+        }
+        do {
+            try MigrationGuard.check(session, production: MigrationGuard.isProduction(context.config))
+        } catch let refused as MigrationGuard.SuperuserRefused {
+            FileHandle.standardError.write(Data("tierguardctl: \(refused)\n".utf8))
+            return .configuration
         }
         let applied = try TierGuardSchema.migrate(session)
         for migration in applied {

@@ -4,7 +4,7 @@ import ServiceKit
 /// tierguardctl: the operator's CLI. Exit codes: 0 success, 1 failure, 64 usage error.
 let version = "tierguardctl 0.1.0"
 let configSpec = ServiceConfig(service: "tierguardctl", variables: [
-    .databaseURL, .logLevel,
+    .databaseURL, .logLevel, .environment,
     ConfigVariable("TIERGUARD_OPERATOR", default: nil, "Operator name recorded in audit rows (default: $USER)"),
 ])
 let root = CommandSpec(

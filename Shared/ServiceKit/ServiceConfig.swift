@@ -39,6 +39,11 @@ extension ConfigVariable {
     /// Port of the HTTP listener; 0 picks a free port.
     public static let httpPort = ConfigVariable(
         "TIERGUARD_HTTP_PORT", default: "8080", "port of the HTTP listener (/livez, /readyz, /metrics); 0 picks a free port")
+    /// The deployment's name: `production` turns on the checks that only matter there (the migration
+    /// refuses to run as a PostgreSQL superuser); anything else (`development`, `test`, …) does not.
+    public static let environment = ConfigVariable(
+        "TIERGUARD_ENVIRONMENT", default: "development",
+        "deployment name; production refuses to migrate as a PostgreSQL superuser")
 }
 
 /// The set of variables one service declares, with its name; knows how to describe them.

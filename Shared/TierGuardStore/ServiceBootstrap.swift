@@ -21,7 +21,7 @@ public struct ServiceBootstrap: Sendable {
 
     /// Variables every service reads.
     public static let commonVariables: [ConfigVariable] = [
-        .databaseURL, .logLevel, .httpHost, .httpPort,
+        .databaseURL, .logLevel, .httpHost, .httpPort, .environment,
         ConfigVariable("TIERGUARD_DRAIN_SECONDS", default: "20",
                        "on SIGTERM, how long running jobs may finish before the rest are released"),
         listenDatabaseURL, listen,
@@ -96,11 +96,18 @@ public struct ServiceBootstrap: Sendable {
     public func connectAndMigrate() async -> PostgresConnection {
         do {
             let connection = try await PostgresConnection(configuration: database)
-            let applied = try await connection.withSession { session in try TierGuardSchema.migrate(session) }
+            let production = MigrationGuard.isProduction(config)
+            let applied = try await connection.withSession { session in
+                try MigrationGuard.check(session, production: production)
+                return try TierGuardSchema.migrate(session)
+            }
             for migration in applied {
                 logger.notice("applied migration \(migration.component) \(migration.version)_\(migration.name)")
             }
             return connection
+        } catch let refused as MigrationGuard.SuperuserRefused {
+            logger.critical("cannot start: \(refused)")
+            ExitCode.configuration.exit()
         } catch {
             logger.critical("cannot start: \(error)")
             ExitCode.unavailable.exit()

@@ -15,6 +15,9 @@
 #
 # Settings: TIERGUARD_PG_FAST=1 turns off fsync (tests only: durability does not matter for a
 # throwaway cluster, and CI time does). Benchmarks leave it unset so durability stays at the defaults.
+# TIERGUARD_PG_SSL_DIR=DIR (at first start): copy DIR/server.crt and DIR/server.key into the cluster
+# and turn on ssl = on (TLS tests: clients check the certificate with sslmode=verify-full).
+# log_parameter_max_length(_on_error) = 0: bind parameters (personal data) never reach the server log.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,6 +97,11 @@ case "$cmd" in
         echo "log_parameter_max_length = 0"
         echo "log_parameter_max_length_on_error = 0"
         echo "timezone = 'Asia/Shanghai'"
+        if [ -n "${TIERGUARD_PG_SSL_DIR:-}" ]; then
+          echo "ssl = on"
+          echo "ssl_cert_file = 'server.crt'"
+          echo "ssl_key_file = 'server.key'"
+        fi
         if [ "${TIERGUARD_PG_FAST:-0}" = 1 ]; then
           echo "fsync = off"
           echo "synchronous_commit = off"
@@ -101,6 +109,12 @@ case "$cmd" in
         fi
       } | as_owner tee -a "$dir/pgdata/postgresql.conf" >/dev/null
       echo "$port" | as_owner tee "$dir/port" >/dev/null
+      if [ -n "${TIERGUARD_PG_SSL_DIR:-}" ]; then
+        for f in server.crt server.key; do
+          as_owner tee "$dir/pgdata/$f" <"$TIERGUARD_PG_SSL_DIR/$f" >/dev/null
+        done
+        as_owner chmod 600 "$dir/pgdata/server.key"
+      fi
     fi
     if ! as_owner "$bin/pg_ctl" -D "$dir/pgdata" status >/dev/null 2>&1; then
       start_server || { cat "$dir/server.log" >&2; exit 1; }
