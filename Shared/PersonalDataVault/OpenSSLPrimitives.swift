@@ -1,4 +1,5 @@
 import CLibCrypto
+import Foundation
 
 /// AES-256-GCM through OpenSSL EVP (one context per call: values are short and a context is cheap; no
 /// shared mutable state, so callers on any thread are safe).
@@ -66,13 +67,37 @@ enum AESGCM {
     }
 }
 
-/// HMAC-SHA-256 through OpenSSL's one-shot `HMAC`.
-enum HMACSHA256 {
-    static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+/// HMAC-SHA-256 through OpenSSL's EVP_MAC, keyed once.
+///
+/// Why not the one-shot `HMAC()`: in OpenSSL 3 it fetches the algorithm on every call, which measured
+/// 17.7k MACs/s here; a context keyed once and duplicated per call (`EVP_MAC_CTX_dup`, which only reads
+/// the template, so concurrent callers are safe) avoids the fetch and the key schedule.
+final class HMACSHA256: @unchecked Sendable {
+    /// Immutable after `init`; only ever duplicated.
+    private let template: OpaquePointer
+
+    init(key: [UInt8]) {
+        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { fatalError("OpenSSL has no HMAC") }
+        defer { EVP_MAC_free(mac) }
+        guard let ctx = EVP_MAC_CTX_new(mac) else { fatalError("EVP_MAC_CTX_new failed") }
+        let name = strdup("digest"), digest = strdup("SHA256")
+        defer { free(name); free(digest) }
+        var params = [OSSL_PARAM_construct_utf8_string(name, digest, 0), OSSL_PARAM_construct_end()]
+        guard EVP_MAC_init(ctx, key, key.count, &params) == 1 else { fatalError("HMAC-SHA-256 key setup failed") }
+        template = ctx
+    }
+
+    deinit { EVP_MAC_CTX_free(template) }
+
+    func mac(_ message: [UInt8]) -> [UInt8] {
+        guard let ctx = EVP_MAC_CTX_dup(template) else { fatalError("EVP_MAC_CTX_dup failed") }
+        defer { EVP_MAC_CTX_free(ctx) }
         var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let result = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &out, &length)
-        precondition(result != nil && length == 32, "HMAC-SHA-256 failed")
+        var length = 0
+        guard EVP_MAC_update(ctx, message, message.count) == 1, EVP_MAC_final(ctx, &out, &length, 32) == 1,
+              length == 32 else { fatalError("HMAC-SHA-256 failed") }
         return out
     }
+
+    static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] { HMACSHA256(key: key).mac(message) }
 }

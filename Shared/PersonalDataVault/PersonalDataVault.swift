@@ -43,6 +43,7 @@ public struct PersonalDataVault: Sendable {
     public let activeKeyId: String
     let keys: [String: [UInt8]]
     let indexKey: [UInt8]
+    private let indexMAC: HMACSHA256
     /// True when the built-in development keys are in use.
     public let isDevelopment: Bool
 
@@ -68,6 +69,7 @@ public struct PersonalDataVault: Sendable {
         activeKeyId = first.id
         self.keys = map
         self.indexKey = indexKey
+        indexMAC = HMACSHA256(key: indexKey)
         self.isDevelopment = isDevelopment
     }
 
@@ -143,7 +145,7 @@ public struct PersonalDataVault: Sendable {
     /// HMAC-SHA-256 of the normalised value (see the type's documentation), 32 bytes.
     public func blindIndex(_ value: String, field: PersonalField) -> [UInt8] {
         let message = Array(field.rawValue.utf8) + [0] + Array(Self.normalized(value, field: field).utf8)
-        return HMACSHA256.mac(key: indexKey, message: message)
+        return indexMAC.mac(message)
     }
 
     /// ID numbers: trimmed, upper-cased (`x` → `X`). Phones: digits only.
