@@ -60,7 +60,9 @@ import TierGuardStore
         policy customer_scores services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
         policy customers rm_own_customers SELECT tierguard_rm using (rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text)) check -
         policy customers services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
+        routine tierguard_ingest tierguard_ensure_month_partitions EXECUTE
         routine tierguard_notifier tierguard_birthday_sms_recipient EXECUTE
+        routine tierguard_operator tierguard_drop_archive_months EXECUTE
         routine tierguard_scorer pii_access_audit_purge EXECUTE
         table tierguard_feedback alert_feedback DELETE
         table tierguard_feedback alert_feedback INSERT
@@ -242,6 +244,7 @@ import TierGuardStore
         table tierguard_operator alert_feedback SELECT
         table tierguard_operator alerts SELECT
         table tierguard_operator archive_changes SELECT
+        table tierguard_operator archive_retention_log SELECT
         table tierguard_operator balances SELECT
         table tierguard_operator business_calendar DELETE
         table tierguard_operator business_calendar INSERT

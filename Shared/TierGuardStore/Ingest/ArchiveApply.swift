@@ -25,6 +25,10 @@ struct ArchiveTableSpec: Sendable {
 
     var isPendable: Bool { accountColumn != nil }
 
+    /// The archive table's primary key, the target of `ON CONFLICT`: the natural key, except for the
+    /// month-partitioned transactions, whose key must include the partition column (0010 migration).
+    var conflictKeys: [String] { type == .transaction ? ["txn_id", "booked_on"] : keys.map(\.0) }
+
     func keyExpression(_ alias: String) -> String {
         keys.map { "\(alias).\($0.1)::text" }.joined(separator: " || ' ' || ")
     }
@@ -229,8 +233,9 @@ enum ArchiveApply {
             : "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))"
         func insertSQL(onConflict: Bool) -> String {
             let conflict = onConflict ? """
-                 ON CONFLICT (\(spec.keys.map(\.0).joined(separator: ", "))) DO UPDATE SET
-                 \((contentCols + (spec.isPendable ? ["customer_id"] : []) + ["content_hash"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")),
+                 ON CONFLICT (\(spec.conflictKeys.joined(separator: ", "))) DO UPDATE SET
+                 \((contentCols.filter { !spec.conflictKeys.contains($0) } + (spec.isPendable ? ["customer_id"] : [])
+                    + ["content_hash"]).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")),
                  last_batch_id = EXCLUDED.last_batch_id
                  WHERE \(spec.table).content_hash <> EXCLUDED.content_hash
                 """ : ""
@@ -288,7 +293,7 @@ enum ArchiveApply {
         let archiveCols = spec.type == .balance
             ? ["account_id", "as_of", "balance_fen"]
             : ["txn_id", "account_id", "booked_at", "booked_on", "amount_fen", "category", "channel", "counterparty_bank", "description"]
-        let updatable = archiveCols.filter { !spec.keys.map(\.0).contains($0) } + ["customer_id", "content_hash"]
+        let updatable = archiveCols.filter { !spec.conflictKeys.contains($0) } + ["customer_id", "content_hash"]
         let applied = try session.query(PostgresQuery(unsafeSQL: """
             WITH moved AS (
                 DELETE FROM pending_records p
@@ -299,7 +304,7 @@ enum ArchiveApply {
                 INSERT INTO \(spec.table) (\(archiveCols.joined(separator: ", ")), customer_id, content_hash, first_batch_id, last_batch_id)
                 SELECT \(archiveCols.map { "m.\($0)" }.joined(separator: ", ")), acc.customer_id, m.content_hash, $1, $1
                 FROM moved m JOIN accounts acc ON acc.account_id = m.account_id
-                ON CONFLICT (\(spec.keys.map(\.0).joined(separator: ", "))) DO UPDATE SET
+                ON CONFLICT (\(spec.conflictKeys.joined(separator: ", "))) DO UPDATE SET
                     \(updatable.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")), last_batch_id = EXCLUDED.last_batch_id
                 WHERE \(spec.table).content_hash <> EXCLUDED.content_hash
                 RETURNING customer_id),

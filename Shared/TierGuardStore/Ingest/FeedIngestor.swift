@@ -211,6 +211,23 @@ public enum FeedIngestor {
         try session.execute(PostgresQuery("SET LOCAL work_mem = '128MB'"))
         phase("analyze")
 
+        // One feed applies at a time across ingest replicas (streaming above runs in parallel): the
+        // month-partitioned transactions cannot make txn_id unique by themselves, so the apply's
+        // existence check must not race another feed's insert (0010 migration). Then the months the feed
+        // and the pending records it may release need, so rows land in their month, not the default.
+        try session.execute(PostgresQuery("SELECT pg_advisory_xact_lock(hashtext('tierguard.archive.apply'))"))
+        try session.execute(PostgresQuery("""
+            SELECT tierguard_ensure_month_partitions('balances', min(d), max(d)) FROM (
+                SELECT b_as_of AS d FROM tg_stg_b
+                UNION ALL SELECT as_of FROM pending_records WHERE record_type = 'balance') x
+            """))
+        try session.execute(PostgresQuery("""
+            SELECT tierguard_ensure_month_partitions('transactions', min(d), max(d)) FROM (
+                SELECT t_booked_on AS d FROM tg_stg_t
+                UNION ALL SELECT booked_on FROM pending_records WHERE record_type = 'transaction') x
+            """))
+        phase("partitions")
+
         var total = ApplyCounts()
         for spec in ArchiveTableSpec.applyOrder {
             let counts = try ArchiveApply.apply(spec, session: session, batchId: batchId,
