@@ -101,6 +101,8 @@ struct ChaosScenario: Sendable {
     var check: @Sendable (PostgresSession, ChaosRun) throws -> [String] = { _, _ in [] }
     /// Mount a tmpfs of this many MiB on the cluster folder before initdb (disk-full; root only).
     var tmpfsMegabytes: Int?
+    /// Run the workers in a network namespace reaching PostgreSQL over a veth pair (network-blackhole).
+    var isNamespaced = false
     /// Replaces the standard enqueue/drain (old-transaction runs two phases).
     var custom: (@Sendable (PostgresSession, ChaosRun) throws -> Void)?
 }
@@ -133,6 +135,7 @@ enum ChaosDriver {
         var pool: ChaosWorkerPool?
         defer {
             pool?.stopAll()
+            if scenario.isNamespaced { ChaosNetwork.tearDown() }
             if ProcessInfo.processInfo.environment["TIERGUARD_CHAOS_KEEP"] == "1" {
                 say("  kept \(dir)")
             } else {
@@ -154,8 +157,10 @@ enum ChaosDriver {
             defer { session.close() }
             try Migrator.migrate(session, JobQueueSchema.migrations())
             try session.executeScript(unsafeSQL: schema.sql)
-            let p = ChaosWorkerPool(url: c.url, processes: options.processes, concurrency: options.concurrency,
-                                    logDir: dir, environment: scenario.workerEnvironment)
+            let workerURL = scenario.isNamespaced ? try ChaosNetwork.setUp(c, port: options.port) : c.url
+            let p = ChaosWorkerPool(url: workerURL, processes: options.processes, concurrency: options.concurrency,
+                                    logDir: dir, environment: scenario.workerEnvironment,
+                                    launcher: scenario.isNamespaced ? ["/usr/sbin/ip", "netns", "exec", ChaosNetwork.namespace] : [])
             pool = p
             let run = ChaosRun(cluster: c, workers: p, options: options)
             if let custom = scenario.custom {

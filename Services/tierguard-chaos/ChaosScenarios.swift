@@ -127,8 +127,17 @@ enum ChaosScenarios {
             },
             tmpfsMegabytes: 768),
         ChaosScenario(
-            name: "network-blackhole", summary: "the workers' network to PostgreSQL dropped for 60 s",
-            skipReason: { "not built in this round: needs a network namespace, veth and an nft drop rule" }),
+            name: "network-blackhole",
+            summary: "the workers (in a network namespace) lose every packet to and from PostgreSQL for 60 s",
+            skipReason: { ChaosNetwork.skipReason() },
+            fault: { run in
+                run.waitForProgress(0.3)
+                try ChaosNetwork.setLink(up: false)
+                Thread.sleep(forTimeInterval: 60)
+                try ChaosNetwork.setLink(up: true)
+                run.note("veth down 60 s")
+            },
+            isNamespaced: true),
     ]
 }
 

@@ -26,9 +26,12 @@ final class ChaosWorkerPool: Sendable {
     let logDir: String
     let environment: @Sendable (_ slot: Int) throws -> [String: String]
     let extraArguments: [String]
+    /// A command the worker runs under (`ip netns exec tgchaos`), or empty.
+    let launcher: [String]
 
     init(url: String, processes: Int, concurrency: Int, logDir: String, environment: @escaping @Sendable (_ slot: Int) throws -> [String: String] = { _ in [:] },
-         extraArguments: [String] = []) {
+         extraArguments: [String] = [], launcher: [String] = []) {
+        self.launcher = launcher
         self.state = Mutex(State(processes: Array(repeating: nil, count: processes)))
         self.url = url
         self.concurrency = concurrency
@@ -62,8 +65,15 @@ final class ChaosWorkerPool: Sendable {
 
     private func spawn(slot: Int) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
-        process.arguments = ["chaos-worker", "--database-url", url, "--concurrency", String(concurrency)] + extraArguments
+        let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        let arguments = ["chaos-worker", "--database-url", url, "--concurrency", String(concurrency)] + extraArguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = Array(launcher.dropFirst()) + [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         let extra = try environment(slot)
         if !extra.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }

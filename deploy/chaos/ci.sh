@@ -11,7 +11,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 scratch=${TIERGUARD_CHAOS_SCRATCH:-$root/.build}
-swift build --scratch-path "$scratch" --product tierguard-chaos 2>&1 | grep -E "error|warning:" || true
+if ! out=$(swift build --scratch-path "$scratch" --product tierguard-chaos 2>&1); then
+  echo "$out" | grep -E "error" >&2 || echo "$out" | tail -20 >&2
+  exit 1
+fi
 bin=$(swift build --scratch-path "$scratch" --show-bin-path)/tierguard-chaos
 [ -x "$bin" ] || { echo "ci.sh: $bin was not built" >&2; exit 1; }
 exec timeout 300 "$bin" ci --port "${TIERGUARD_CHAOS_PORT:-55480}"
