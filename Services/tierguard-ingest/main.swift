@@ -71,6 +71,7 @@ do {
     FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
     ExitCode.configuration.exit()
 }
+PersonalDataKeys.requireAtStartup(logger)
 let postgres = PostgresConfiguration(databaseURL, applicationName: "tierguard-ingest")
 
 func connectAndMigrate() throws -> PostgresSession {

@@ -204,4 +204,26 @@ enum PIIFixture {
         let gone = try ServiceProcess.run("tierguardctl", ["customer", "show", "C2", "--json"], environment: env)
         #expect(gone.stdout.contains("已注销") || gone.stdout.contains("已*"), "\(gone.stdout)")
     }
+
+    /// A service in production refuses to start without the key files (exit 78, before touching the
+    /// database), and with the development key id in them; the error names the variables, never a key.
+    @Test func aServiceInProductionRefusesToStartWithoutRealKeys() throws {
+        let base = ["DATABASE_URL": "postgresql://127.0.0.1:1/none", "TIERGUARD_ENVIRONMENT": "production",
+                    "TIERGUARD_HTTP_PORT": "0"]
+        let missing = try ServiceProcess.run("tierguard-ingest", ["load", "-"], environment: base, timeout: 30)
+        #expect(missing.status == 78, "\(missing.stdout)\(missing.stderr)")
+        #expect((missing.stdout + missing.stderr).contains("TIERGUARD_PII_KEYS_FILE"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pii-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secret = Data((0..<32).map { UInt8($0 * 3 % 256) }).base64EncodedString()
+        try "dev-insecure:\(secret)\n".write(to: directory.appendingPathComponent("keys"), atomically: true, encoding: .utf8)
+        try "\(secret)\n".write(to: directory.appendingPathComponent("index"), atomically: true, encoding: .utf8)
+        let devKey = try ServiceProcess.run("tierguard-ingest", ["load", "-"], environment: base.merging([
+            "TIERGUARD_PII_KEYS_FILE": directory.appendingPathComponent("keys").path,
+            "TIERGUARD_PII_INDEX_KEY_FILE": directory.appendingPathComponent("index").path]) { $1 }, timeout: 30)
+        #expect(devKey.status == 78, "\(devKey.stdout)\(devKey.stderr)")
+        #expect((devKey.stdout + devKey.stderr).contains("dev-insecure is refused in production"))
+        #expect(!(devKey.stdout + devKey.stderr).contains(secret))
+    }
 }
