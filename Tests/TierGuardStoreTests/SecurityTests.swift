@@ -245,6 +245,7 @@ import TierGuardStore
         table tierguard_operator alerts SELECT
         table tierguard_operator archive_changes SELECT
         table tierguard_operator archive_retention_log SELECT
+        table tierguard_operator balance_month_rollups SELECT
         table tierguard_operator balances SELECT
         table tierguard_operator business_calendar DELETE
         table tierguard_operator business_calendar INSERT
@@ -312,6 +313,7 @@ import TierGuardStore
         table tierguard_scorer alerts INSERT
         table tierguard_scorer alerts SELECT
         table tierguard_scorer alerts UPDATE
+        table tierguard_scorer balance_month_rollups SELECT
         table tierguard_scorer balances SELECT
         table tierguard_scorer complaints SELECT
         table tierguard_scorer customer_effective_preferences SELECT

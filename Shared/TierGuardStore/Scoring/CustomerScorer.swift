@@ -63,7 +63,8 @@ public final class CustomerScorer: Sendable {
         return try session.withTransaction { s in
             let t0 = monotonicSeconds()
             _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
-            let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger)
+            let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
+                                         rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
             let t1 = monotonicSeconds()
             let scores = inputs.map {
                 CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog)

@@ -43,8 +43,12 @@ public final class ArchiveLoader: Sendable {
 
     public init() {}
 
+    /// Loads the chunk. With `rollupLookbackDays` (the scoring paths pass
+    /// `ScoringRollups.lookbackDays(policy)`), balances before the rollup window come from
+    /// `balance_month_rollups` as synthetic balances with the same month sums and carries
+    /// (`ScoringRollups`); with nil every balance is read raw (`customer explain`, the golden test).
     public func load(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate,
-                     logger: Logger? = nil) throws -> [CustomerInput] {
+                     logger: Logger? = nil, rollupLookbackDays: Int? = nil) throws -> [CustomerInput] {
         guard !customerIds.isEmpty else { return [] }
         let bd = PostgresDate(year: businessDate.year, month: businessDate.month, day: businessDate.day)
         var customers: [String: Customer] = [:]
@@ -78,7 +82,54 @@ public final class ArchiveLoader: Sendable {
             accounts[customerId, default: []].append(account)
         }
         var balances: [String: [Balance]] = [:]
-        for row in try session.query(ScoringSQL.balances.binding(customerIds, bd)) {
+        let balanceQuery: PostgresQuery
+        if let lookback = rollupLookbackDays {
+            let w = ScoringRollups.windowStart(businessDate: businessDate, lookbackDays: lookback)
+            let wDate = PostgresDate(year: w.year, month: w.month, day: w.day)
+            var closedBefore = Set<String>()
+            for list in accounts.values {
+                for account in list where account.closedOn.map({ $0 < w }) ?? false { closedBefore.insert(account.accountId) }
+            }
+            // Rollups first: per account, the synthetic balances must come before the raw ones of W on.
+            for row in try session.query(ScoringSQL.rollups.binding(customerIds, wDate)) {
+                let customerId: String = try row.decode(at: 0)
+                let accountId: String = try row.decode(at: 1)
+                guard !closedBefore.contains(accountId) else { continue }
+                let months: IntegerList = try row.decode(at: 2), firsts: IntegerList = try row.decode(at: 3)
+                let lasts: IntegerList = try row.decode(at: 4), lastFens: IntegerList = try row.decode(at: 5)
+                let sums: IntegerList = try row.decode(at: 6)
+                let n = months.values.count
+                guard firsts.values.count == n, lasts.values.count == n, lastFens.values.count == n, sums.values.count == n else {
+                    throw ScoringError("rollups of one account came back with unequal arrays")
+                }
+                let rollups = (0..<n).map { i in
+                    BalanceMonthRollup(month: CalendarDate(dayNumber: Int(months.values[i])).yearMonth,
+                                       firstDay: CalendarDate(dayNumber: Int(firsts.values[i])),
+                                       lastDay: CalendarDate(dayNumber: Int(lasts.values[i])),
+                                       lastFen: lastFens.values[i], sumFen: sums.values[i])
+                }
+                balances[customerId, default: []].append(contentsOf: ScoringRollups.syntheticBalances(accountId: accountId, months: rollups))
+            }
+            if !closedBefore.isEmpty {
+                for row in try session.query(ScoringSQL.balancesBefore.binding(customerIds, closedBefore.sorted(), wDate)) {
+                    let customerId: String = try row.decode(at: 0)
+                    let accountId: String = try row.decode(at: 1)
+                    let days: IntegerList = try row.decode(at: 2)
+                    let amounts: IntegerList = try row.decode(at: 3)
+                    guard days.values.count == amounts.values.count else {
+                        throw ScoringError("balances of one account came back with unequal arrays")
+                    }
+                    for i in days.values.indices {
+                        balances[customerId, default: []].append(Balance(
+                            accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])), balance: Fen(amounts.values[i])))
+                    }
+                }
+            }
+            balanceQuery = ScoringSQL.balancesFrom.binding(customerIds, bd, wDate)
+        } else {
+            balanceQuery = ScoringSQL.balances.binding(customerIds, bd)
+        }
+        for row in try session.query(balanceQuery) {
             let customerId: String = try row.decode(at: 0)
             let accountId: String = try row.decode(at: 1)
             let days: IntegerList = try row.decode(at: 2)

@@ -50,6 +50,28 @@ public enum ScoringSQL {
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balances")
 
+    /// `balances` from the rollup window start `$3` on (`ScoringRollups`).
+    public static let balancesFrom = PostgresQuery("""
+        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
+        FROM balances WHERE customer_id = ANY($1::text[]) AND as_of <= $2::date AND as_of >= $3::date
+        GROUP BY customer_id, account_id
+        """, name: "ScoringSQL.balancesFrom")
+
+    /// The balances before the window start `$3` of the accounts `$2` (closed before it), read raw.
+    public static let balancesBefore = PostgresQuery("""
+        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
+        FROM balances WHERE customer_id = ANY($1::text[]) AND account_id = ANY($2::text[]) AND as_of < $3::date
+        GROUP BY customer_id, account_id
+        """, name: "ScoringSQL.balancesBefore")
+
+    /// One row per account: its monthly rollups before the window start `$2`, as parallel arrays.
+    public static let rollups = PostgresQuery("""
+        SELECT customer_id, account_id, array_agg(month - DATE '1970-01-01'), array_agg(first_day - DATE '1970-01-01'),
+               array_agg(last_day - DATE '1970-01-01'), array_agg(last_fen), array_agg(sum_fen)
+        FROM balance_month_rollups WHERE customer_id = ANY($1::text[]) AND month < $2::date
+        GROUP BY customer_id, account_id
+        """, name: "ScoringSQL.rollups")
+
     /// Transactions booked (Shanghai day) in BD−364 … BD: the longest window any rule reads is the
     /// 365 days of fee income; later ones are ignored by every rule.
     public static let transactions = PostgresQuery("""
