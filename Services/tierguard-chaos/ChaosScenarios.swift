@@ -6,7 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// The faults, in the order `all` runs them. Each is bounded: its faults take at most ~40 s and the
+/// The faults, in the order `all` runs them. Each is bounded: its faults take at most ~60 s and the
 /// drain after them at most `--seconds` (90 s).
 enum ChaosScenarios {
     static let all: [ChaosScenario] = [
