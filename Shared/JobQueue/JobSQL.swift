@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 
 /// The job queue's statements, each named once; the name is the prepared statement's and the one
@@ -12,6 +13,11 @@ import Postgres
 /// size, so a plan made while the table was empty (a fresh deployment, a cold start) is never
 /// reused once it holds 50,000 jobs. Planning costs about 0.1 ms per batch of 100 jobs.
 ///
+/// Text: the statements whose concurrency the queue's guarantees rest on (enqueue, claim,
+/// completion, settle, lease extension, rescue, staging, periodic ticks) live in
+/// `SQL/Statements/<name>.sql`, not in Swift literals, so that `deploy/isolation/run.sh` runs the
+/// very same text under PostgreSQL's `isolationtester` (see ``JobSQLText``). The rules stay here.
+///
 /// Coalescing on the way back to pending: a job that would return to a pending state (retryable
 /// after a failure or a rescue, scheduled after a snooze, available after a release at shutdown)
 /// while another pending job of the same queue has its `unique_key` is `cancelled` instead, with
@@ -21,18 +27,8 @@ public enum JobSQL {
     /// Batch enqueue: parallel arrays unnested into rows; a job whose run_at (epoch seconds) or delay
     /// lies in the future starts `scheduled`, otherwise `available`. Conflicts on the pending-unique
     /// index are skipped (coalescing).
-    public static let enqueueBatch = PostgresQuery("""
-        INSERT INTO tg_jobs (queue, kind, args, priority, max_attempts, run_at, state, unique_key, traceparent)
-        SELECT q, k, a::jsonb, p, m,
-               coalesce(to_timestamp(r::double precision), now() + make_interval(secs => coalesce(d::double precision, 0))),
-               CASE WHEN coalesce(to_timestamp(r::double precision), now() + make_interval(secs => coalesce(d::double precision, 0))) > now()
-                    THEN 'scheduled'::tg_job_state ELSE 'available'::tg_job_state END,
-               u, t
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::integer[], $6::text[], $7::text[],
-                    $8::text[], $9::text[]) AS x(q, k, a, p, m, r, d, u, t)
-        ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'retryable')
-        DO NOTHING
-        """, name: "JobSQL.enqueueBatch")
+    public static let enqueueBatch = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("enqueue_batch"), name: "JobSQL.enqueueBatch")
 
     /// One round trip, one commit per batch: completes the finished `(id, lease_token)` pairs
     /// ($1, $2; fenced) and claims up to $4 available jobs of queue $3 for worker $5 with a lease of
@@ -44,38 +40,12 @@ public enum JobSQL {
     /// Rows: `is_completion = true` for each job completed (id only), false for each job claimed.
     /// The rows of one statement come back in no particular order; the worker sorts the claimed
     /// ones by (priority, run_at, id) before starting them.
-    public static let completeAndClaim = PostgresQuery("""
-        WITH done AS (
-            UPDATE tg_jobs AS j SET state = 'completed', finished_at = now(), lease_expires_at = NULL
-            FROM unnest($1::bigint[], $2::bigint[]) AS d(id, token)
-            WHERE j.id = d.id AND j.state = 'running' AND j.lease_token = d.token
-            RETURNING j.id
-        ), picked AS (
-            SELECT id FROM tg_jobs
-            WHERE state = 'available' AND queue = $3
-              AND NOT EXISTS (SELECT 1 FROM tg_queues WHERE tg_queues.queue = $3 AND tg_queues.paused)
-            ORDER BY priority, run_at, id
-            LIMIT $4
-            FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-            UPDATE tg_jobs AS j SET state = 'running', attempt = j.attempt + 1, attempted_at = now(),
-                attempted_by = $5, lease_token = nextval('tg_job_lease_seq'),
-                lease_expires_at = now() + make_interval(secs => $6::double precision)
-            FROM picked WHERE j.id = picked.id
-            RETURNING j.id, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.lease_token, j.traceparent,
-                      j.priority::integer AS priority, extract(epoch FROM j.run_at)::float8 AS run_at
-        )
-        SELECT false AS is_completion, id, kind, args, attempt, max_attempts, lease_token, traceparent, priority, run_at
-        FROM claimed
-        UNION ALL
-        SELECT true, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
-        """)
+    public static let completeAndClaim = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("complete_and_claim"))
 
     /// Completes one job inside the caller's transaction, fenced; 0 rows means the lease was lost.
-    public static let completeOne = PostgresQuery("""
-        UPDATE tg_jobs SET state = 'completed', finished_at = now(), lease_expires_at = NULL
-        WHERE id = $1 AND state = 'running' AND lease_token = $2
-        """, name: "JobSQL.completeOne")
+    public static let completeOne = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("complete_one"), name: "JobSQL.completeOne")
 
     /// Settles jobs that did not simply complete, fenced. Arrays: id, lease_token, action
     /// (`fail`, `snooze`, `cancel`, `release`), message, delay seconds.
@@ -86,98 +56,25 @@ public enum JobSQL {
     /// - cancel: `cancelled`; the reason is appended to `errors`.
     /// - release (graceful shutdown): `available` again, attempt decremented, run_at unchanged.
     /// Returns (id, new state, queue).
-    public static let settle = PostgresQuery("""
-        WITH d AS (
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[])
-                AS d(id, token, action, message, delay)
-        ), t AS (
-            SELECT j.id, d.token, d.action, d.message, d.delay,
-                   CASE
-                       WHEN d.action = 'cancel' THEN 'cancelled'
-                       WHEN d.action = 'fail' AND j.attempt >= j.max_attempts THEN 'discarded'
-                       WHEN j.unique_key IS NOT NULL AND EXISTS (
-                           SELECT 1 FROM tg_jobs p WHERE p.queue = j.queue AND p.unique_key = j.unique_key
-                             AND p.state IN ('available', 'scheduled', 'retryable') AND p.id <> j.id) THEN 'coalesced'
-                       WHEN d.action = 'fail' THEN 'retryable'
-                       WHEN d.action = 'snooze' THEN 'scheduled'
-                       ELSE 'available'
-                   END AS outcome
-            FROM tg_jobs j JOIN d ON j.id = d.id
-            WHERE j.state = 'running' AND j.lease_token = d.token
-        )
-        UPDATE tg_jobs AS j SET
-            state = (CASE WHEN t.outcome = 'coalesced' THEN 'cancelled' ELSE t.outcome END)::tg_job_state,
-            attempt = CASE WHEN t.action IN ('snooze', 'release') THEN j.attempt - 1 ELSE j.attempt END,
-            run_at = CASE WHEN t.outcome IN ('retryable', 'scheduled') THEN now() + make_interval(secs => t.delay)
-                          ELSE j.run_at END,
-            finished_at = CASE WHEN t.outcome IN ('cancelled', 'discarded', 'coalesced') THEN now() END,
-            errors = CASE
-                WHEN t.outcome = 'coalesced' THEN j.errors || jsonb_build_array(jsonb_build_object(
-                    'attempt', j.attempt, 'at', now(),
-                    'error', 'coalesced into a pending job with the same unique key'))
-                WHEN t.action IN ('fail', 'cancel') THEN j.errors || jsonb_build_array(jsonb_build_object(
-                    'attempt', j.attempt, 'at', now(), 'error', t.message))
-                ELSE j.errors END,
-            lease_expires_at = NULL
-        FROM t
-        WHERE j.id = t.id AND j.state = 'running' AND j.lease_token = t.token
-        RETURNING j.id, j.state::text AS state, j.queue
-        """, name: "JobSQL.settle")
+    public static let settle = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("settle"), name: "JobSQL.settle")
 
     /// Extends the leases of jobs this worker still holds (fenced), only those past half their
     /// lease, so a held job's row is rewritten about once per half lease rather than every tick.
     /// $3 is the lease in seconds.
-    public static let extendLeases = PostgresQuery("""
-        UPDATE tg_jobs AS j SET lease_expires_at = now() + make_interval(secs => $3::double precision)
-        FROM unnest($1::bigint[], $2::bigint[]) AS d(id, token)
-        WHERE j.id = d.id AND j.state = 'running' AND j.lease_token = d.token
-          AND j.lease_expires_at < now() + make_interval(secs => $3::double precision / 2)
-        """, name: "JobSQL.extendLeases")
+    public static let extendLeases = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("extend_leases"), name: "JobSQL.extendLeases")
 
     /// Rescues up to 1,000 jobs of ANY worker whose lease expired (database clock): `discarded` when
     /// `attempt >= max_attempts`, else `retryable` with run_at = now() (the attempt that died counts);
     /// the error "lease expired" names the worker. Returns (id, new state, queue).
-    public static let rescueExpired = PostgresQuery("""
-        WITH expired AS (
-            SELECT id FROM tg_jobs WHERE state = 'running' AND lease_expires_at < now()
-            ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
-        ), t AS (
-            SELECT j.id,
-                   CASE
-                       WHEN j.attempt >= j.max_attempts THEN 'discarded'
-                       WHEN j.unique_key IS NOT NULL AND EXISTS (
-                           SELECT 1 FROM tg_jobs p WHERE p.queue = j.queue AND p.unique_key = j.unique_key
-                             AND p.state IN ('available', 'scheduled', 'retryable') AND p.id <> j.id) THEN 'cancelled'
-                       ELSE 'retryable'
-                   END AS outcome
-            FROM tg_jobs j JOIN expired e ON e.id = j.id
-        )
-        UPDATE tg_jobs AS j SET
-            state = t.outcome::tg_job_state,
-            run_at = CASE WHEN t.outcome = 'retryable' THEN now() ELSE j.run_at END,
-            finished_at = CASE WHEN t.outcome = 'retryable' THEN NULL ELSE now() END,
-            errors = j.errors || jsonb_build_array(jsonb_build_object(
-                'attempt', j.attempt, 'at', now(),
-                'error', 'lease expired (worker ' || coalesce(j.attempted_by, 'unknown') || ')'
-                         || CASE WHEN t.outcome = 'cancelled'
-                                 THEN '; coalesced into a pending job with the same unique key' ELSE '' END)),
-            lease_expires_at = NULL
-        FROM t
-        WHERE j.id = t.id AND j.state = 'running'
-        RETURNING j.id, j.state::text AS state, j.queue
-        """, name: "JobSQL.rescueExpired")
+    public static let rescueExpired = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("rescue_expired"), name: "JobSQL.rescueExpired")
 
     /// Makes up to 1,000 scheduled or retryable jobs whose run_at passed (database clock) available.
     /// Returns one row per queue with the number moved; the caller notifies each queue's channel.
-    public static let stageDue = PostgresQuery("""
-        WITH due AS (
-            SELECT id FROM tg_jobs WHERE state IN ('scheduled', 'retryable') AND run_at <= now()
-            ORDER BY run_at LIMIT 1000 FOR UPDATE SKIP LOCKED
-        ), moved AS (
-            UPDATE tg_jobs AS j SET state = 'available' FROM due WHERE j.id = due.id RETURNING j.queue
-        )
-        SELECT queue, count(*)::bigint AS moved FROM moved GROUP BY queue
-        """, name: "JobSQL.stageDue")
+    public static let stageDue = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("stage_due"), name: "JobSQL.stageDue")
 
     /// `pg_notify` on a queue's channel (`tg_jobs_<queue>`), payload empty.
     public static let notifyQueue = PostgresQuery(
@@ -234,13 +131,53 @@ public enum JobSQL {
         "SELECT extract(epoch FROM now())::float8 AS now", name: "JobSQL.databaseNow")
 
     /// Records a periodic tick; 1 row inserted means this replica enqueues it (same transaction).
-    public static let insertTick = PostgresQuery("""
-        INSERT INTO tg_periodic_ticks (name, tick_at) VALUES ($1, to_timestamp($2::float8))
-        ON CONFLICT DO NOTHING
-        """, name: "JobSQL.insertTick")
+    public static let insertTick = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("insert_tick"), name: "JobSQL.insertTick")
 
-    public static let setTickJob = PostgresQuery("""
-        UPDATE tg_periodic_ticks SET job_id = currval(pg_get_serial_sequence('tg_jobs', 'id'))
-        WHERE name = $1 AND tick_at = to_timestamp($2::float8)
-        """, name: "JobSQL.setTickJob")
+    public static let setTickJob = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("set_tick_job"), name: "JobSQL.setTickJob")
+}
+
+/// The text of the job queue's statements, read from the module's resources
+/// (`SQL/Statements/<name>.sql`) once, on the first use of any of them (a worker's or enqueuer's
+/// first statement, so at start-up), and kept for the life of the process.
+///
+/// The files hold plain SQL and nothing else (no comments: the rules belong to the doc comments on
+/// ``JobSQL``, and `deploy/isolation/run.sh` pastes each file verbatim into `PREPARE name AS …`).
+/// Trailing newlines are dropped, so the text sent is the file's text exactly.
+///
+/// A missing or unreadable file is a packaging defect, not a runtime condition: the process stops
+/// with the file's name rather than running a queue without its statements.
+public enum JobSQLText {
+    /// Statement name (file name without `.sql`) → SQL text.
+    public static let statements: [String: String] = {
+        guard let directory = Bundle.module.url(forResource: "SQL/Statements", withExtension: nil) else {
+            fatalError("the JobQueue resource bundle has no SQL/Statements folder")
+        }
+        let files: [URL]
+        do {
+            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        } catch {
+            fatalError("cannot list \(directory.path): \(error)")
+        }
+        var texts: [String: String] = [:]
+        for file in files where file.pathExtension == "sql" {
+            do {
+                var text = try String(contentsOf: file, encoding: .utf8)
+                while text.last?.isNewline == true { text.removeLast() }
+                texts[file.deletingPathExtension().lastPathComponent] = text
+            } catch {
+                fatalError("cannot read \(file.path): \(error)")
+            }
+        }
+        return texts
+    }()
+
+    /// The text of `SQL/Statements/<name>.sql`.
+    public static func statement(_ name: String) -> String {
+        guard let text = statements[name] else {
+            fatalError("the JobQueue resource SQL/Statements/\(name).sql is missing")
+        }
+        return text
+    }
 }
