@@ -41,7 +41,8 @@ export TIERGUARD_TEST_DATABASE_URL
 echo "tsan.sh: PostgreSQL at $TIERGUARD_TEST_DATABASE_URL" >&2
 
 if swiftc -sanitize=thread -Onone deploy/local/tsan-mutex-check.swift -o "$work/mutex-check" >/dev/null 2>&1; then
-  if TSAN_OPTIONS=halt_on_error=1 "$work/mutex-check" 2>&1 | grep -q "WARNING: ThreadSanitizer"; then
+  TSAN_OPTIONS=halt_on_error=1 "$work/mutex-check" >"$work/mutex-check.log" 2>&1 || true
+  if grep -q "WARNING: ThreadSanitizer" "$work/mutex-check.log"; then
     echo "tsan.sh: this toolchain's TSan reports correct Synchronization.Mutex code (tsan-mutex-check.swift):" \
       "reports inside Mutex.withLock closures are false positives" >&2
   else
