@@ -25,7 +25,8 @@ import TierGuardStore
 ///   configured hash is compared in constant time); over its rate (`FeedRateLimiter`, per token name:
 ///   `TIERGUARD_INGEST_RATE_PER_MINUTE`, `TIERGUARD_INGEST_RATE_BURST`) → 429 with `Retry-After`. The
 ///   answer: batch id, counts, rejects (line and masked reason, at most 100).
-/// Every subcommand migrates at start; `application_name` is `tierguard-ingest`.
+/// Every subcommand migrates at start (or, with `TIERGUARD_MIGRATE=off`, waits for the migration job);
+/// `application_name` is `tierguard-ingest`.
 let tokensVariable = ConfigVariable("TIERGUARD_INGEST_TOKENS", default: "",
                                     "bearer tokens for POST /v1/feed, comma-separated: name:sha256hex (may post) or name:scope+scope:sha256hex (may post with scope feed:write)",
                                     isSecret: true)
@@ -34,8 +35,8 @@ let ratePerMinuteVariable = ConfigVariable("TIERGUARD_INGEST_RATE_PER_MINUTE", d
 let rateBurstVariable = ConfigVariable("TIERGUARD_INGEST_RATE_BURST", default: "10",
                                        "POST /v1/feed requests a token name may send at once before the per-minute rate applies")
 let config = ServiceConfig(service: "tierguard-ingest",
-                           variables: [.databaseURL, .logLevel, .httpHost, .httpPort, tokensVariable,
-                                       ratePerMinuteVariable, rateBurstVariable])
+                           variables: [.databaseURL, .logLevel, .httpHost, .httpPort, .environment, ServiceBootstrap.migrate,
+                                       tokensVariable, ratePerMinuteVariable, rateBurstVariable])
 let spec = CommandSpec(
     name: "tierguard-ingest", abstract: "Loads feeds (contract v\(FeedContract.version)) into the customer archive.",
     subcommands: [
@@ -74,9 +75,16 @@ do {
 PersonalDataKeys.requireAtStartup(logger)
 let postgres = PostgresConfiguration(databaseURL, applicationName: "tierguard-ingest")
 
+/// Connects and runs the shared schema step (`ServiceBootstrap.prepareSchema`: migrate, or with
+/// `TIERGUARD_MIGRATE=off` wait for the migration job). A refused superuser exits 78.
 func connectAndMigrate() throws -> PostgresSession {
     let session = try PostgresSession(configuration: postgres)
-    try TierGuardSchema.migrate(session)
+    do {
+        _ = try ServiceBootstrap.prepareSchema(session, config: env, logger: logger)
+    } catch let refused as MigrationGuard.SuperuserRefused {
+        logger.critical("cannot start: \(refused)")
+        ExitCode.configuration.exit()
+    }
     return session
 }
 

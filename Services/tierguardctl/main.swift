@@ -1,11 +1,13 @@
 import Foundation
 import ServiceKit
+import TierGuardStore
 
 /// tierguardctl: the operator's CLI. Exit codes: 0 success, 1 failure, 64 usage error.
 let version = "tierguardctl 0.1.0"
 let configSpec = ServiceConfig(service: "tierguardctl", variables: [
     .databaseURL, .logLevel, .environment,
     ConfigVariable("TIERGUARD_OPERATOR", default: nil, "Operator name recorded in audit rows (default: $USER)"),
+    ServiceLogins.variable,
 ])
 let root = CommandSpec(
     name: "tierguardctl", abstract: "Operate TierGuard: migrations, jobs, rejects, customers, policy, reports",

@@ -24,8 +24,16 @@ public struct ServiceBootstrap: Sendable {
         .databaseURL, .logLevel, .httpHost, .httpPort, .environment,
         ConfigVariable("TIERGUARD_DRAIN_SECONDS", default: "20",
                        "on SIGTERM, how long running jobs may finish before the rest are released"),
-        listenDatabaseURL, listen,
+        listenDatabaseURL, listen, migrate,
     ]
+
+    /// `off` where each service connects as its own role (no DDL right, deploy/SECURITY.md "Service
+    /// logins"): the migration job applies migrations as the owning role and the service waits for them.
+    public static let migrate = ConfigVariable(
+        "TIERGUARD_MIGRATE", default: "on",
+        "on: apply pending migrations at start-up; off: wait up to 300 s for the migration job to apply them (per-service database roles)")
+    /// How long a service with `TIERGUARD_MIGRATE=off` waits for the migration job, in seconds.
+    static let migrationWaitSeconds = 300.0
 
     /// Behind PgBouncer in transaction mode, `TIERGUARD_DATABASE_URL` names the pool (claims,
     /// completions) and this names a direct or session-mode connection for LISTEN.
@@ -91,15 +99,15 @@ public struct ServiceBootstrap: Sendable {
                                 arguments: arguments)
     }
 
-    /// Connects (retrying with backoff for up to `reconnectDeadlineSeconds`) and applies pending
-    /// migrations on a dedicated thread. Exits 69 when the database cannot be reached.
+    /// Connects (retrying with backoff for up to `reconnectDeadlineSeconds`) and runs `prepareSchema` on
+    /// the connection's own thread. Exits 78 for a refused superuser, 69 when the database cannot be
+    /// reached or the migrations do not arrive.
     public func connectAndMigrate() async -> PostgresConnection {
         do {
             let connection = try await PostgresConnection(configuration: database)
-            let production = MigrationGuard.isProduction(config)
+            let config = self.config, logger = self.logger
             let applied = try await connection.withSession { session in
-                try MigrationGuard.check(session, production: production)
-                return try TierGuardSchema.migrate(session)
+                try Self.prepareSchema(session, config: config, logger: logger)
             }
             for migration in applied {
                 logger.notice("applied migration \(migration.component) \(migration.version)_\(migration.name)")
@@ -111,6 +119,35 @@ public struct ServiceBootstrap: Sendable {
         } catch {
             logger.critical("cannot start: \(error)")
             ExitCode.unavailable.exit()
+        }
+    }
+
+    /// The schema step of every executable's start-up, on a thread that owns `session`:
+    /// `TIERGUARD_MIGRATE=on` refuses a superuser in production (`MigrationGuard`) and applies pending
+    /// migrations under the advisory lock; `off` applies nothing and waits, polling every 2 s for up to
+    /// `migrationWaitSeconds`, until the migration job has applied them all, then throws (the service
+    /// exits 69 and is restarted).
+    public static func prepareSchema(_ session: PostgresSession, config: EnvironmentConfig,
+                                     logger: Logger) throws -> [Migrator.Applied] {
+        guard (try? config.string(migrate.name)) == "off" else {
+            try MigrationGuard.check(session, production: MigrationGuard.isProduction(config))
+            return try TierGuardSchema.migrate(session)
+        }
+        let deadline = monotonicSeconds() + migrationWaitSeconds
+        var logged = false
+        while true {
+            let pending = try Migrator.pending(session, TierGuardSchema.migrations())
+                .map { "\($0.component) \($0.version)_\($0.name)" }
+            if pending.isEmpty { return [] }
+            if monotonicSeconds() > deadline {
+                throw MigrationError(message: "TIERGUARD_MIGRATE=off and after \(Int(migrationWaitSeconds)) s these "
+                                     + "migrations are still pending: \(pending.joined(separator: ", ")); run the migration job")
+            }
+            if !logged {
+                logger.notice("waiting for the migration job", metadata: ["pending": pending.joined(separator: ", ")])
+                logged = true
+            }
+            Thread.sleep(forTimeInterval: 2)
         }
     }
 

@@ -117,6 +117,7 @@ import TierGuardStore
         table tierguard_feedback rm_visits INSERT
         table tierguard_feedback rm_visits SELECT
         table tierguard_feedback rm_visits UPDATE
+        table tierguard_feedback schema_migrations SELECT
         table tierguard_feedback tg_job_counts SELECT
         table tierguard_feedback tg_job_kind_stats DELETE
         table tierguard_feedback tg_job_kind_stats INSERT
@@ -170,6 +171,7 @@ import TierGuardStore
         table tierguard_ingest relationship_managers INSERT
         table tierguard_ingest relationship_managers SELECT
         table tierguard_ingest relationship_managers UPDATE
+        table tierguard_ingest schema_migrations SELECT
         table tierguard_ingest tg_job_counts SELECT
         table tierguard_ingest tg_job_kind_stats DELETE
         table tierguard_ingest tg_job_kind_stats INSERT
@@ -216,6 +218,7 @@ import TierGuardStore
         table tierguard_notifier rm_tasks INSERT
         table tierguard_notifier rm_tasks SELECT
         table tierguard_notifier rm_tasks UPDATE
+        table tierguard_notifier schema_migrations SELECT
         table tierguard_notifier tg_job_counts SELECT
         table tierguard_notifier tg_job_kind_stats DELETE
         table tierguard_notifier tg_job_kind_stats INSERT
@@ -310,6 +313,7 @@ import TierGuardStore
         table tierguard_rm customer_status_rm SELECT
         table tierguard_scorer accounts SELECT
         table tierguard_scorer alert_feedback SELECT
+        table tierguard_scorer alerts DELETE
         table tierguard_scorer alerts INSERT
         table tierguard_scorer alerts SELECT
         table tierguard_scorer alerts UPDATE
@@ -318,6 +322,7 @@ import TierGuardStore
         table tierguard_scorer complaints SELECT
         table tierguard_scorer customer_effective_preferences SELECT
         table tierguard_scorer customer_preferences SELECT
+        table tierguard_scorer customer_scores DELETE
         table tierguard_scorer customer_scores INSERT
         table tierguard_scorer customer_scores SELECT
         table tierguard_scorer customer_scores UPDATE
@@ -327,7 +332,10 @@ import TierGuardStore
         table tierguard_scorer customer_tier_history UPDATE
         table tierguard_scorer feedback_surveys SELECT
         table tierguard_scorer preference_events SELECT
+        table tierguard_scorer retention_purges INSERT
+        table tierguard_scorer retention_purges SELECT
         table tierguard_scorer rm_visits SELECT
+        table tierguard_scorer schema_migrations SELECT
         table tierguard_scorer scoring_policies INSERT
         table tierguard_scorer scoring_policies SELECT
         table tierguard_scorer scoring_policies UPDATE
