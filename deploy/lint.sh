@@ -195,9 +195,26 @@ for path, job in of_kind("Job"):
 config = {d["metadata"]["name"]: d for _, d in of_kind("ConfigMap")}["tierguard-config"]["data"]
 if config.get("DATABASE_URL_FILE") != "/var/run/secrets/tierguard/database-url":
     problem("ConfigMap: DATABASE_URL_FILE must be /var/run/secrets/tierguard/database-url")
+if config.get("TIERGUARD_MIGRATE") != "off":
+    problem("ConfigMap: TIERGUARD_MIGRATE must be off (services connect as roles without DDL; the Job migrates)")
+# Least privilege: one login URL per service; each pod mounts only its own as database-url.
 secret = {d["metadata"]["name"]: d for _, d in of_kind("Secret")}.get("tierguard-database")
-if not secret or "database-url" not in secret.get("stringData", secret.get("data", {})):
-    problem("Secret tierguard-database with key database-url is missing")
+wanted_keys = {"owner-url", "operator-url"} | {f"{n.removeprefix('tierguard-')}-url" for n in services}
+secret_keys = set(secret.get("stringData", secret.get("data", {}))) if secret else set()
+if not wanted_keys <= secret_keys:
+    problem(f"Secret tierguard-database lacks keys {sorted(wanted_keys - secret_keys)}")
+def mounted_url_key(pod):
+    for volume in pod.get("volumes", []):
+        if volume.get("secret", {}).get("secretName") == "tierguard-database":
+            return [i["key"] for i in volume["secret"].get("items", []) if i["path"] == "database-url"]
+    return []
+for path, d in of_kind("Deployment"):
+    name = d["metadata"]["name"]
+    if mounted_url_key(d["spec"]["template"]["spec"]) != [f"{name.removeprefix('tierguard-')}-url"]:
+        problem(f"{name}: must mount only its own login URL (key {name.removeprefix('tierguard-')}-url) as database-url")
+for path, job in of_kind("Job"):
+    if mounted_url_key(job["spec"]["template"]["spec"]) != ["owner-url"]:
+        problem(f"{job['metadata']['name']}: must mount the owner's URL (key owner-url) as database-url")
 
 pdbs = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for _, d in of_kind("PodDisruptionBudget")}
 for name in services:
@@ -255,9 +272,9 @@ for name in ["tierguard-scorer", "tierguard-notifier", "tierguard-feedback"]:
 if scaled.get("tierguard-notifier", {}).get("spec", {}).get("maxReplicaCount", 99) > 3:
     problem("tierguard-notifier: maxReplicaCount above 3 (channel rate limits)")
 auth = [d for _, d in of_kind("TriggerAuthentication")]
-if not any(r["name"] == "tierguard-database" and r["key"] == "database-url"
+if not any(r["name"] == "tierguard-database" and r["key"] == "operator-url"
            for a in auth for r in a["spec"].get("secretTargetRef", [])):
-    problem("TriggerAuthentication does not reference Secret tierguard-database key database-url")
+    problem("TriggerAuthentication does not reference Secret tierguard-database key operator-url (read-only login)")
 
 # Compose: workers publish no host port (so --scale works); every service health-checks /readyz, drains within
 # stop_grace_period and waits for the one-shot migration.
