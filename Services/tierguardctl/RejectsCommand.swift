@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 import ServiceKit
 import TierGuardModel
@@ -45,7 +46,7 @@ enum RejectsCommand: CtlCommand {
             return .success
         }
         let rows = try session.query(PostgresQuery("""
-            SELECT batch_id, line_number, reason, raw_text, customer_id FROM ingest_rejects
+            SELECT batch_id, line_number, reason, raw_text, customer_id, raw_text_enc FROM ingest_rejects
             WHERE $1::bigint IS NULL OR batch_id = $1 ORDER BY batch_id, line_number LIMIT $2
             """).binding(batch, limit))
         if let reason {
@@ -58,7 +59,10 @@ enum RejectsCommand: CtlCommand {
         for row in rows {
             let batchId = try row.decode(Int64.self, at: 0)
             let reason = try row.decode(String.self, at: 2), raw = try row.decode(String.self, at: 3)
-            context.print("batch \(batchId) \(reason)\n    \(unmask ? raw : Masking.feedLine(raw))")
+            // raw_text is stored masked; --unmask opens the sealed line (0012), only for the rows shown.
+            let shown = unmask ? try RejectedLine.open(masked: raw, sealed: try row.decode(Data?.self, at: 5).map { [UInt8]($0) })
+                               : Masking.feedLine(raw)
+            context.print("batch \(batchId) \(reason)\n    \(shown)")
         }
         context.print("\(rows.count) reject(s) shown")
         return .success

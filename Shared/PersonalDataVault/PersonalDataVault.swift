@@ -153,6 +153,7 @@ public struct PersonalDataVault: Sendable {
         switch field {
         case .idNumber: return value.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
         case .phone: return String(value.unicodeScalars.filter { $0.value >= 0x30 && $0.value <= 0x39 }.map(Character.init))
+        case .rejectedLine: return value
         }
     }
 }
@@ -162,6 +163,9 @@ public enum PersonalField: String, Sendable, CaseIterable {
     case idNumber = "id_number"
     /// Customer phones and RM mobiles alike (one domain, so the same number has the same index).
     case phone
+    /// A refused feed line as received (`ingest_rejects.raw_text_enc`): it may hold any identifier, so it
+    /// is sealed whole and only its masked form is stored in the clear. Never blind-indexed.
+    case rejectedLine = "rejected_line"
 }
 
 /// One encrypted value as stored: the `bytea` and the key id it was sealed under.

@@ -252,6 +252,14 @@ struct IngestProcessError: Error, CustomStringConvertible {
         // The operator's escape hatch shows the raw line; since issue 11 it needs --reason (audited).
         #expect(try ServiceProcess.run("tierguardctl", ["rejects", "--unmask"], environment: env).status == 64)
         let unmasked = try ServiceProcess.run("tierguardctl", ["rejects", "--unmask", "--reason", "feed fix"], environment: env)
-        #expect(unmasked.stdout.contains(Self.badResidentId))
+        #expect(unmasked.stdout.contains(Self.badResidentId) && unmasked.stdout.contains(Self.phone))
+        // What --unmask showed came from the sealed column: the stored text is masked (0012).
+        let session = try db.session()
+        defer { session.close() }
+        let stored = try session.query(PostgresQuery(
+            "SELECT raw_text, raw_text_enc IS NOT NULL FROM ingest_rejects WHERE line_number = 1"))[0]
+        let text = try stored.decode(String.self, at: 0)
+        #expect(!text.contains(Self.badResidentId) && !text.contains(Self.phone) && text.contains("customer_id"), "\(text)")
+        #expect(try stored.decode(Bool.self, at: 1))
     }
 }

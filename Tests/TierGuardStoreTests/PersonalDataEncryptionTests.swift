@@ -67,8 +67,8 @@ enum PIIFixture {
 
     /// After ingesting the generated sample feed, no column of any table holds a resident ID or a phone of
     /// the feed in plaintext: every text, json and array column is searched as text, every bytea column
-    /// for the UTF-8 bytes. `ingest_rejects.raw_text` is the one known exception (the refused line is kept
-    /// verbatim for `tierguardctl rejects --unmask`, and blanked by `customer erase`): reported, not failed.
+    /// for the UTF-8 bytes — refused lines included: `ingest_rejects.raw_text` is masked, the line as received
+    /// only sealed (0012), and the sample feed's refused lines do carry identifiers.
     @Test func afterTheSampleFeedNoTableHoldsAPlaintextIdentifier() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pii-scan-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -110,8 +110,10 @@ enum PIIFixture {
             if count > 0 { hits.append("\(table).\(name): \(count)") }
         }
         #expect(scanned > 50)
-        let unexpected = hits.filter { !$0.hasPrefix("ingest_rejects.raw_text:") }
-        #expect(unexpected == [], "plaintext identifiers found")
+        #expect(hits == [], "plaintext identifiers found")
+        let sealedRejects = try s.query(PostgresQuery(
+            "SELECT count(*) FROM ingest_rejects WHERE raw_text_enc IS NOT NULL AND raw_text_key_id IS NOT NULL"))[0].decode(Int.self, at: 0)
+        #expect(sealedRejects > 0, "the sample feed's refused lines were not sealed")
         // The scan would find one: a plaintext phone put into a bytea and a text column is reported.
         try s.execute(PostgresQuery(unsafeSQL: "CREATE TABLE scan_probe (t text, b bytea)"))
         try s.execute(PostgresQuery("INSERT INTO scan_probe VALUES ('x' || $1 || 'y', convert_to('z' || $1, 'UTF8'))").binding(list[0]))

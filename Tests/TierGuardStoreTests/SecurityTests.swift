@@ -35,6 +35,8 @@ import TierGuardStore
         column tierguard_operator feedback_surveys.comment UPDATE
         column tierguard_operator feedback_surveys.comment_purged_at UPDATE
         column tierguard_operator ingest_rejects.raw_text UPDATE
+        column tierguard_operator ingest_rejects.raw_text_enc UPDATE
+        column tierguard_operator ingest_rejects.raw_text_key_id UPDATE
         column tierguard_operator rm_visits.note UPDATE
         column tierguard_operator rm_visits.note_purged_at UPDATE
         column tierguard_rm customers.branch_id SELECT

@@ -46,12 +46,14 @@ public enum FeedbackLoader {
                     }
                 } catch let problem as FeedbackProblem {
                     summary.rejected += 1
+                    let line = RejectedLine.store(String(decoding: bytes, as: UTF8.self))
                     try s.execute(PostgresQuery("""
-                        INSERT INTO ingest_rejects (batch_id, customer_id, line_number, record_type, natural_key, field, reason, raw_text)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                        INSERT INTO ingest_rejects (batch_id, customer_id, line_number, record_type, natural_key, field, reason,
+                                                    raw_text, raw_text_enc, raw_text_key_id)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                         """, name: "FeedbackSQL.reject").binding(summary.batchID, customer, lineNumber, recordType, key,
                                                                  problem.errors.first?.field, problem.description,
-                                                                 String(decoding: bytes, as: UTF8.self)))
+                                                                 line.masked, line.sealed.map { Data($0) }, line.keyId))
                 }
             }
             try s.execute(PostgresQuery("""

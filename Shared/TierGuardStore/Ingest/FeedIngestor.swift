@@ -242,8 +242,9 @@ public enum FeedIngestor {
         // Rejects, after the apply so an account this feed brought names the customer of a refused
         // balance or transaction line (`RejectKeys`).
         try session.execute(PostgresQuery("""
-            INSERT INTO ingest_rejects (batch_id, line_number, record_type, field, reason, raw_text, customer_id, natural_key)
-            SELECT $1, s.line, s.x_record_type, s.x_field, s.x_reason, s.x_raw_text,
+            INSERT INTO ingest_rejects (batch_id, line_number, record_type, field, reason, raw_text, raw_text_enc,
+                                        raw_text_key_id, customer_id, natural_key)
+            SELECT $1, s.line, s.x_record_type, s.x_field, s.x_reason, s.x_raw_text, s.x_raw_text_enc, s.x_raw_text_key_id,
                    coalesce(s.x_customer_id, acc.customer_id), s.x_natural_key
             FROM tg_stg_x s LEFT JOIN accounts acc ON acc.account_id = s.x_account_id
             """).binding(batchId))

@@ -38,7 +38,7 @@ struct StagingRowWriter {
     static let rmColumns = ["r_rm_id", "r_name", "r_branch_id", "r_manager_rm_id", "r_wecom_userid", "r_email",
                             "r_mobile_hmac", "r_active", "r_mobile_enc", "r_mobile_key_id"]
     static let rejectColumns = ["x_record_type", "x_field", "x_reason", "x_raw_text", "x_customer_id", "x_account_id",
-                                "x_natural_key"]
+                                "x_natural_key", "x_raw_text_enc", "x_raw_text_key_id"]
 
     /// Column types for `CREATE TEMP TABLE tg_stg`.
     static let columnTypes: [String: String] = [
@@ -48,7 +48,7 @@ struct StagingRowWriter {
         "b_as_of": "date", "b_balance_fen": "bigint", "t_booked_at": "timestamptz", "t_booked_on": "date",
         "t_amount_fen": "bigint", "r_active": "boolean",
         "c_id_number_hmac": "bytea", "c_phone_hmac": "bytea", "c_id_number_enc": "bytea", "c_phone_enc": "bytea",
-        "r_mobile_hmac": "bytea", "r_mobile_enc": "bytea",
+        "r_mobile_hmac": "bytea", "r_mobile_enc": "bytea", "x_raw_text_enc": "bytea",
     ]
 
     private static func nullRun(_ count: Int) -> [UInt8] { Array(repeating: Array("\t\\N".utf8), count: count).flatMap { $0 } }
@@ -139,9 +139,11 @@ struct StagingRowWriter {
         case .reject(let reject):
             prefix(reject.lineNumber, "x")
             row.append(contentsOf: Self.nullsBeforeReject)
-            text(reject.recordType?.rawValue); text(reject.field); text(reject.reason); text(reject.rawText)
+            // The line in the clear only masked (Masking.feedLine); as received only sealed.
+            text(reject.recordType?.rawValue); text(reject.field); text(reject.reason); text(Masking.feedLine(reject.rawText))
             let keys = RejectKeys(reject)
             text(keys.customerId); text(keys.accountId); text(keys.naturalKey)
+            sealed(reject.rawText, .rejectedLine)
             row.append(contentsOf: Array("\t\\N".utf8))
         }
         row.append(0x0A)

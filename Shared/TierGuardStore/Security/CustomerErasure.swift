@@ -59,7 +59,7 @@ public enum CustomerErasure {
         """, name: "CustomerErasure.anonymise")
 
     static let others: [PostgresQuery] = [
-        PostgresQuery("UPDATE ingest_rejects SET raw_text = '' WHERE customer_id = $1 AND raw_text <> ''",
+        PostgresQuery("UPDATE ingest_rejects SET raw_text = '', raw_text_enc = NULL, raw_text_key_id = NULL WHERE customer_id = $1 AND (raw_text <> '' OR raw_text_enc IS NOT NULL)",
                       name: "CustomerErasure.rejects"),
         PostgresQuery("""
             UPDATE feedback_surveys SET comment = NULL, comment_purged_at = now() WHERE customer_id = $1 AND comment IS NOT NULL
