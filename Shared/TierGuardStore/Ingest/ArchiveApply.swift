@@ -128,10 +128,10 @@ struct ApplyCounts {
 /// That insert is PostgreSQL's row-at-a-time `INSERT … SELECT` (no multi-insert before 16) into a table
 /// with two indexes (the primary key and the scorer's `(customer_id, booked_on)`): 7.5 s alone on a
 /// quiet machine, 5.8 s without the scorer's index, slower when sorted by either index; `\copy` of the
-/// same rows takes ~4 s because COPY batches heap inserts. The next step past ~50k rows/s is to stream
-/// the anti-join's rows out (`COPY (SELECT …) TO STDOUT`, spooled to a temp file) and back in with
-/// `COPY transactions FROM STDIN`, keeping the savepoint fallback; it needs a COPY-out call in
-/// Shared/Postgres, which does not have one yet.
+/// same rows into the narrower benchmark table takes ~4 s; into this table, with both indexes, a COPY
+/// measured beside the `INSERT … SELECT` cost the same (index maintenance and WAL dominate), so streaming
+/// the anti-join out and back in would not help. The steps that classification proves empty are skipped
+/// (`mayRepeatKeys`, `ApplyCounts.matchedArchive`).
 enum ArchiveApply {
     /// `mayRepeatKeys`: false when the stream saw every key of this type once (`RepeatedKeyDetector`);
     /// then the exact repeated-key check is skipped, and so are the steps the classification counts
