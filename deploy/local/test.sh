@@ -52,17 +52,32 @@ if [ $# -gt 0 ]; then
   exit
 fi
 failed=()
-passed=0
+# TierGuardStoreTests is split further: its suites with in-process HTTP servers and receivers (notifier,
+# feedback, ingest's listener) run apart from its heavy database suites, whose blocking calls would
+# otherwise hold both cooperative threads long enough for a request to time out.
+served='^TierGuardStoreTests\.(Notify|Feedback|IngestService)'
+runs=()
 for target in $(ls -d Tests/*Tests | xargs -n1 basename); do
-  echo "test.sh: $target" >&2
-  if swift test --skip-build --filter "^$target\." 2>&1 | tee "$work/$target.log" | grep -vE "^(◇|↳)|started\.$"; [ "${PIPESTATUS[0]}" = 0 ]; then
-    passed=$((passed + 1))
+  if [ "$target" = TierGuardStoreTests ]; then
+    runs+=("$target-served|$served|" "$target-rest|^$target\.|$served")
   else
-    failed+=("$target")
+    runs+=("$target|^$target\.|")
   fi
 done
-tests_passed=$(cat "$work"/*Tests.log | grep -cE "^✔ Test .* passed" || true)
-tests_failed=$(cat "$work"/*Tests.log | grep -cE "^✘ Test .* failed" || true)
-echo "test.sh: targets passed: $passed; failed: ${failed[*]:-none}" >&2
+passed=0
+for run in "${runs[@]}"; do
+  IFS='|' read -r name filter skip <<<"$run"
+  echo "test.sh: $name" >&2
+  args=(--filter "$filter")
+  [ -n "$skip" ] && args+=(--skip "$skip")
+  if swift test --skip-build "${args[@]}" 2>&1 | tee "$work/$name.log" | grep -vE "^(◇|↳)|started\.$"; [ "${PIPESTATUS[0]}" = 0 ]; then
+    passed=$((passed + 1))
+  else
+    failed+=("$name")
+  fi
+done
+tests_passed=$(cat "$work"/*.log | grep -cE "^✔ Test .* passed" || true)
+tests_failed=$(cat "$work"/*.log | grep -cE "^✘ Test .* failed" || true)
+echo "test.sh: runs passed: $passed; failed: ${failed[*]:-none}" >&2
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ ${#failed[@]} -eq 0 ]
