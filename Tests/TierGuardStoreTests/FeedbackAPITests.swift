@@ -23,6 +23,12 @@ import TierGuardStore
         #expect(replay.text == first.text)
         #expect(try await h.count("SELECT count(*) FROM feedback_surveys") == 1)
         #expect(try await h.count("SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND unique_key = 'score:C1'") == 1)
+        // The one-statement path (FeedbackSurveyFastPath) writes the job JobEnqueuer would, and the receipt's answer.
+        #expect(try await h.count("""
+            SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND args->>'customer_id' = 'C1' AND priority = 5
+              AND max_attempts = 20 AND state = 'available' AND attempt = 0
+            """) == 1)
+        #expect(try await h.count("SELECT count(*) FROM feedback_receipts WHERE key = 'S1' AND status = 201") == 1)
 
         let unknown = try await h.post("/v1/surveys", """
             {"survey_id":"S2","customer_id":"C1","kind":"csat","score":4,"touchpoint":"branch",

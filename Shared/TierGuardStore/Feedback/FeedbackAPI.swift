@@ -73,7 +73,20 @@ public struct FeedbackAPI: Sendable {
         }
         do {
             let item = try FeedbackItem.parse(kind, try FeedbackJSON.object(request.body))
-            let outcome = try await pool.withTransaction { session in try FeedbackStore.submit(session, item, source: caller) }
+            // A new survey of a known customer: one statement (FeedbackSurveyFastPath); anything else, or
+            // when that statement stored nothing, the general path in one transaction.
+            var fast: FeedbackOutcome?
+            if case .survey(let survey) = item.payload {
+                fast = try await pool.withSession { session in
+                    try FeedbackSurveyFastPath.submit(session, item, survey, source: caller)
+                }
+            }
+            let outcome: FeedbackOutcome
+            if let fast {
+                outcome = fast
+            } else {
+                outcome = try await pool.withTransaction { session in try FeedbackStore.submit(session, item, source: caller) }
+            }
             logger.debug("feedback item", metadata: ["kind": kind.rawValue, "key": item.key, "status": String(outcome.status),
                                                       "caller": caller])
             return HTTPResponse(status: outcome.status, headers: ["Content-Type": "application/json"], body: Array(outcome.body.utf8))

@@ -33,6 +33,14 @@ public actor FeedbackPool {
         return try await connection.withTransaction(body)
     }
 
+    /// Runs `body` on a lent connection without opening a transaction: each statement commits on its own
+    /// (`FeedbackSurveyFastPath` is one statement).
+    public func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let connection = await take()
+        defer { give(connection) }
+        return try await connection.withSession(body)
+    }
+
     public func close() async {
         for connection in all { await connection.close() }
     }
