@@ -59,14 +59,14 @@ served='^TierGuardStoreTests\.(Notify|Feedback|IngestService)'
 runs=()
 for target in $(ls -d Tests/*Tests | xargs -n1 basename); do
   if [ "$target" = TierGuardStoreTests ]; then
-    runs+=("$target-served|$served|" "$target-rest|^$target\.|$served")
+    runs+=("$target-served;$served;" "$target-rest;^$target\.;$served")
   else
-    runs+=("$target|^$target\.|")
+    runs+=("$target;^$target\.;")
   fi
 done
 passed=0
 for run in "${runs[@]}"; do
-  IFS='|' read -r name filter skip <<<"$run"
+  IFS=';' read -r name filter skip <<<"$run"  # ';' since the regexes hold '|'
   echo "test.sh: $name" >&2
   args=(--filter "$filter")
   [ -n "$skip" ] && args+=(--skip "$skip")
