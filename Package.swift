@@ -31,12 +31,17 @@ let package = Package(
 
         // Shared modules, imports flowing one way:
         // Services -> TierGuardStore -> JobQueue -> Postgres -> CLibPQ.
-        .target(name: "ServiceKit", path: "Shared/ServiceKit", swiftSettings: strict),
+        // TSanVisibleLock: the `Mutex` of -DTIERGUARD_TSAN builds only (deploy/local/tsan.sh); every
+        // module using Mutex depends on it and imports it only under that flag (TSanMutexShim.swift).
+        .target(name: "TSanVisibleLock", path: "Shared/TSanVisibleLock", swiftSettings: strict),
         .target(
-            name: "Postgres", dependencies: ["CLibPQ"], path: "Shared/Postgres",
+            name: "ServiceKit", dependencies: ["TSanVisibleLock"], path: "Shared/ServiceKit",
             swiftSettings: strict),
         .target(
-            name: "JobQueue", dependencies: ["Postgres", "ServiceKit"], path: "Shared/JobQueue",
+            name: "Postgres", dependencies: ["CLibPQ", "TSanVisibleLock"], path: "Shared/Postgres",
+            swiftSettings: strict),
+        .target(
+            name: "JobQueue", dependencies: ["Postgres", "ServiceKit", "TSanVisibleLock"], path: "Shared/JobQueue",
             resources: [.copy("SQL")], swiftSettings: strict),
         .target(name: "TierGuardModel", path: "Shared/TierGuardModel", swiftSettings: strict),
         .target(
@@ -51,7 +56,7 @@ let package = Package(
         .target(
             name: "TierGuardStore",
             dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit", "CLibCrypto",
-                           "PersonalDataVault"],
+                           "PersonalDataVault", "TSanVisibleLock"],
             path: "Shared/TierGuardStore",
             resources: [.copy("Migrations")], swiftSettings: strict),
 
@@ -78,23 +83,24 @@ let package = Package(
             path: "Services/tierguardctl", swiftSettings: strict),
         .executableTarget(
             name: "tierguard-bench",
-            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed"],
+            dependencies: ["TierGuardStore", "JobQueue", "Postgres", "ServiceKit", "TierGuardModel", "FeedContract", "SampleFeed",
+                           "TSanVisibleLock"],
             path: "Services/tierguard-bench", swiftSettings: strict),
         .executableTarget(
-            name: "tierguard-chaos", dependencies: ["JobQueue", "Postgres", "ServiceKit"],
+            name: "tierguard-chaos", dependencies: ["JobQueue", "Postgres", "ServiceKit", "TSanVisibleLock"],
             path: "Services/tierguard-chaos", swiftSettings: strict),
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres", "TSanVisibleLock"], path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "TestSupport", "ServiceKit"],
             swiftSettings: strict),
         .testTarget(
-            name: "ServiceKitTests", dependencies: ["ServiceKit"], exclude: ["Regressions"], swiftSettings: strict),
+            name: "ServiceKitTests", dependencies: ["ServiceKit", "TSanVisibleLock"], exclude: ["Regressions"], swiftSettings: strict),
         .testTarget(
-            name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "ServiceKit"],
+            name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "TestSupport", "ServiceKit", "TSanVisibleLock"],
             swiftSettings: strict),
         .testTarget(name: "PersonalDataVaultTests", dependencies: ["PersonalDataVault"], swiftSettings: strict),
         .testTarget(
@@ -108,10 +114,10 @@ let package = Package(
         .testTarget(
             name: "TierGuardStoreTests",
             dependencies: ["TierGuardStore", "JobQueue", "Postgres", "TestSupport", "TierGuardModel", "FeedContract", "ServiceKit", "SampleFeed",
-                           "PersonalDataVault"],
+                           "PersonalDataVault", "TSanVisibleLock"],
             swiftSettings: strict),
         .testTarget(
-            name: "ServiceTests", dependencies: ["TestSupport", "Postgres", "ServiceKit"],
+            name: "ServiceTests", dependencies: ["TestSupport", "Postgres", "ServiceKit", "TSanVisibleLock"],
             swiftSettings: strict),
     ]
 )
