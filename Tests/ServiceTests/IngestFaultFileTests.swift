@@ -1,0 +1,258 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Postgres
+import TestSupport
+import Testing
+
+/// Awkward files through the real `tierguard-ingest` process (issue 10, "Ingest"): a 100 MB line,
+/// encodings and JSON edge cases in one file, money at the Int64 edge, torn and killed files in the
+/// watched folder. The parsers' own tests (FeedContractTests) cover each rule in isolation; these
+/// show the same rules hold end to end: the line is refused with its reason, the rest is applied.
+@Suite(.serialized) struct IngestFaultFileTests {
+    static let customer = #"{"type":"customer","customer_id":"C1","name":"张三","id_type":"passport","id_number":"E1234567","risk_level":"C3","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#
+    static let account = #"{"type":"account","account_id":"A1","customer_id":"C1","product":"demand_deposit","currency":"CNY","opened_on":"2020-01-01"}"#
+    static func balance(_ day: String, _ amount: String, account: String = "A1") -> String {
+        #"{"type":"balance","account_id":"\#(account)","as_of":"2026-03-\#(day)","balance":"\#(amount)"}"#
+    }
+    static func transaction(_ id: String, extra: String = "") -> String {
+        #"{"type":"transaction","txn_id":"\#(id)","account_id":"A1","booked_at":"2026-03-31T10:00:00+08:00","amount":"-5.00","category":"withdrawal","channel":"atm"\#(extra)}"#
+    }
+
+    /// A line of 100 MiB of padding (plus its JSON) between valid lines: refused as `line 3: line is
+    /// N bytes, longer than the limit of 1048576 bytes`, the lines after it applied, and the process's
+    /// peak memory (GNU time's maximum RSS) stays under 64 MiB, well below the line itself: the reader
+    /// skips an overlong line chunk by chunk, keeping its first 4,096 bytes for the reject.
+    @Test func aHundredMegabyteLineIsRefusedByNumberAndLimitAndTheLinesAfterItApply() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/big.ndjson"
+        let head = #"{"type":"balance","account_id":"A1","as_of":"2026-03-30","balance":"1.00","pad":""#
+        let tail = #""}"#
+        let padding = 100 << 20
+        let lineLength = head.utf8.count + padding + tail.utf8.count
+        do {
+            guard let file = fopen(path, "w") else { throw IngestFault.Failure("cannot create \(path)") }
+            defer { fclose(file) }
+            func put(_ bytes: [UInt8]) { _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) } }
+            put(Array((Self.customer + "\n" + Self.account + "\n" + head).utf8))
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+            for _ in 0..<(padding >> 20) { put(chunk) }
+            put(Array((tail + "\n" + Self.balance("31", "2.00") + "\n" + Self.transaction("T1") + "\n").utf8))
+        }
+
+        let db = try TestDatabase.create()
+        let rssFile = dir + "/rss"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "%M", "-o", rssFile, ServiceProcess.binary("tierguard-ingest").path, "load", path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = db.url
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning {
+            if Date() > deadline { kill(process.processIdentifier, SIGKILL); throw IngestFault.Failure("load did not exit within 60 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stdout)")
+        #expect(stdout.contains("4 accepted, 1 rejected, 0 unchanged, 0 pending"), "\(stdout)")
+        let reason = "line 3: line is \(lineLength) bytes, longer than the limit of 1048576 bytes"
+        #expect(stdout.contains(reason), "\(stdout)")
+
+        let rssText = try String(contentsOfFile: rssFile, encoding: .utf8)
+        let peakKiB = try #require(rssText.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }, "\(rssText)")
+        print("IngestFaultFileTests: 100 MiB line, peak RSS \(peakKiB / 1024) MiB")
+        #expect(peakKiB * 1024 < 64 << 20, "peak RSS \(peakKiB) KiB for a \(lineLength)-byte line")
+
+        let session = try db.session()
+        defer { session.close() }
+        #expect(try IngestFault.count(session, "SELECT balance_fen FROM balances WHERE account_id = 'A1' AND as_of = '2026-03-31'") == 200)
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM balances WHERE as_of = '2026-03-30'") == 0)
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM transactions WHERE txn_id = 'T1'") == 1)
+        let stored = try session.query(PostgresQuery("""
+            SELECT reason, octet_length(raw_text), octet_length(raw_text_enc) FROM ingest_rejects WHERE line_number = 3
+            """))
+        try #require(stored.count == 1)
+        #expect(try stored[0].decode(String.self, at: 0) == reason)
+        // The kept prefix (4,096 bytes and "…", sealed or not), never the line.
+        let kept = (try stored[0].decode(Int?.self, at: 1), try stored[0].decode(Int?.self, at: 2))
+        #expect((kept.0 ?? 0) < 8192 && (kept.1 ?? 0) < 8192, "raw_text \(kept.0 ?? -1) bytes, raw_text_enc \(kept.1 ?? -1) bytes")
+    }
+
+    /// One file with the encoding and JSON faults side by side, through the process: a BOM on line 1
+    /// and CRLF line ends (accepted), a GBK-encoded name (that line refused, naming the byte and GBK),
+    /// a NUL byte, invalid UTF-8, a duplicate key, 10,000-deep nesting, a 10,000-digit number and a
+    /// `1e999999` in unknown fields (accepted: they are ignored), a blank line (skipped, numbered), and
+    /// a last line without a line end (applied). 4 lines accepted, 5 refused, each with its line.
+    ///
+    /// GBK: a GBK file is refused line by line (every line with a non-ASCII byte), not as a whole and
+    /// not transcoded; the issue allows "rejected as a whole with a reason or transcoded when
+    /// configured", so this pins the current per-line reading until one of those is built.
+    @Test func encodingsAndJSONEdgeCasesInOneFileAreRefusedLineByLineAndTheRestApplies() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/edges.ndjson"
+        let gbkPrefix = #"{"type":"customer","customer_id":"C2","name":""#
+        let gbkSuffix = #"","id_type":"passport","id_number":"E7654321","risk_level":"C3","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        func line(_ text: String) { bytes += Array(text.utf8) + [0x0D, 0x0A] }
+        line(Self.customer)                                                        // 1
+        line(Self.account)                                                         // 2
+        bytes += Array(gbkPrefix.utf8) + [0xD5, 0xC5, 0xC8, 0xFD] + Array(gbkSuffix.utf8) + [0x0A]  // 3: 张三 in GBK
+        bytes += Array(#"{"type":"balance","account_id":"A1","as_of":"2026-03-28","#.utf8) + [0x00]
+            + Array(#""balance":"1.00"}"#.utf8) + [0x0A]                         // 4: NUL
+        bytes += Array(#"{"type":"balance","account_id":"A1","as_of":"2026-03-27","balance":"1.0"#.utf8) + [0xC3, 0x28]
+            + Array(#""}"#.utf8) + [0x0A]                                          // 5: invalid UTF-8
+        line(#"{"type":"balance","account_id":"A1","as_of":"2026-03-26","balance":"1.00","balance":"2.00"}"#)  // 6
+        line(String(Self.balance("25", "3.00").dropLast()) + #","x":"# + String(repeating: "[", count: 10_000)
+             + String(repeating: "]", count: 10_000) + "}")                        // 7: deep nesting
+        line("  \t")                                                               // 8: blank
+        line(Self.transaction("T1", extra: #","score":1e999999,"count":"# + String(repeating: "7", count: 10_000)))  // 9
+        bytes += Array(Self.balance("31", "12.34").utf8)                           // 10: no line end
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let db = try TestDatabase.create()
+        let result = try await IngestFault.runSampled(["load", path], environment: ["DATABASE_URL": db.url], timeout: 60)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("4 accepted, 5 rejected, 0 unchanged, 0 pending"), "\(result.stdout)")
+        let session = try db.session()
+        defer { session.close() }
+        let rejects = try session.query(PostgresQuery("SELECT line_number, reason FROM ingest_rejects ORDER BY line_number"))
+            .map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) }
+        #expect(rejects.map(\.0) == [3, 4, 5, 6, 7])
+        let gbkByte = gbkPrefix.utf8.count + 1
+        #expect(rejects.first?.1 == "line 3: not valid UTF-8 at byte \(gbkByte) (is the file GBK or another encoding? feeds are UTF-8)")
+        #expect(rejects.dropFirst().first?.1.hasPrefix("line 4: NUL byte at byte ") == true)
+        #expect(rejects.dropFirst(2).first?.1.hasPrefix("line 5: not valid UTF-8 at byte ") == true)
+        #expect(rejects.dropFirst(3).first?.1 == "line 6: duplicate key balance")
+        #expect(rejects.dropFirst(4).first?.1 == "line 7: field x: nested objects and arrays are not allowed (records are flat)")
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM customers") == 1)
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM transactions WHERE txn_id = 'T1'") == 1)
+        #expect(try IngestFault.count(session, "SELECT balance_fen FROM balances WHERE as_of = '2026-03-31'") == 1234)
+        // The BOM is not part of the first record: C1's content is what the same line without it gives.
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM customers WHERE customer_id = 'C1' AND name = '张三'") == 1)
+    }
+
+    /// Money at the edge of Int64 fen, end to end. The contract's range is symmetric, ±Int64.max fen
+    /// (±92233720368547758.07 yuan; Int64.min is refused so that negating an amount never traps):
+    /// both ends are stored exactly, one fen beyond either is a reject naming the limit, the feed goes on.
+    @Test func moneyAtTheInt64EdgeIsStoredExactlyAndOneFenMoreIsRefused() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/money.ndjson"
+        // Two transactions (no rollup over them) carry the extremes; a third overflows by one fen.
+        let lines = [Self.customer, Self.account,
+                     Self.transaction("TMAX").replacingOccurrences(of: #""-5.00""#, with: #""92233720368547758.07""#),
+                     Self.transaction("TMIN").replacingOccurrences(of: #""-5.00""#, with: #""-92233720368547758.07""#),
+                     Self.transaction("TOVER").replacingOccurrences(of: #""-5.00""#, with: #""92233720368547758.08""#),
+                     Self.transaction("TUNDER").replacingOccurrences(of: #""-5.00""#, with: #""-92233720368547758.08""#),
+                     Self.balance("31", "1.00")]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let db = try TestDatabase.create()
+        let result = try await IngestFault.runSampled(["load", path], environment: ["DATABASE_URL": db.url], timeout: 60)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("5 accepted, 2 rejected"), "\(result.stdout)")
+        #expect(result.stdout.contains("line 5: amount 92233720368547758.08: too large"), "\(result.stdout)")
+        #expect(result.stdout.contains("line 6: amount -92233720368547758.08: too large"), "\(result.stdout)")
+        #expect(result.stdout.contains("at most 92233720368547758.07 yuan"), "\(result.stdout)")
+        let session = try db.session()
+        defer { session.close() }
+        let amounts = try session.query(PostgresQuery("SELECT amount_fen FROM transactions ORDER BY txn_id"))
+            .map { try $0.decode(Int64.self, at: 0) }
+        #expect(amounts == [Int64.max, -Int64.max])
+    }
+
+    /// A balance the contract accepts (any amount that fits Int64 fen) must not fail the whole feed.
+    ///
+    /// Known bug (found here): the balances rollup trigger (migration 0009) stores fen·days in a
+    /// bigint `sum_fen`, so a balance above Int64.max / 31 fen (about 2.97 × 10^15 yuan) held for the
+    /// rest of a month overflows (`bigint out of range`) and the whole feed's transaction fails: `load`
+    /// exits 1, and `watch` stops on the same file at every restart. Wrapped in `withKnownIssue` so the
+    /// suite stays green and this test fails loudly the day the rollup is fixed (then unwrap it).
+    @Test func aLargeButValidBalanceDoesNotFailTheWholeFeed() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/big-balance.ndjson"
+        let lines = [Self.customer, Self.account, Self.balance("29", "92233720368547758.07"), Self.transaction("T1")]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let db = try TestDatabase.create()
+        let result = try await IngestFault.runSampled(["load", path], environment: ["DATABASE_URL": db.url], timeout: 60)
+        withKnownIssue("balance_month_rollups.sum_fen overflows bigint for a balance above Int64.max / 31 fen") {
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(result.stdout.contains("4 accepted, 0 rejected"), "\(result.stdout)")
+        }
+    }
+
+    /// The watched folder (`watch DIR`), killed and torn:
+    /// - `watch` SIGKILLed while a 50,000-line file streams leaves nothing in the archive and the file
+    ///   where it was (not in `processed/`); restarted, it applies the file once and moves it.
+    /// - A torn file (its last line cut mid-string, no line end) under a complete name is applied
+    ///   like any feed: the lines before the cut land and the cut line is a JSON-syntax reject. Only
+    ///   the rename rule (upstream writes `.name.tmp` and renames) keeps half-written files out, and
+    ///   `IngestProcessTests.watchMovesCompleteFilesAndLeavesPartialOnesAlone` covers that rule.
+    @Test func aKilledWatchLeavesNothingAndItsRestartAppliesTheFileOnceAndATornFileLosesOnlyItsCutLine() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let inbox = dir + "/in"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let counts = try IngestFault.writeFeed(path: dir + "/feed.ndjson", lines: 50_000)
+        let db = try TestDatabase.create()
+        let env = ["DATABASE_URL": db.url]
+        let session = try db.session()
+        defer { session.close() }
+
+        let first = try ServiceProcess("tierguard-ingest", ["watch", inbox], environment: env)
+        defer { if first.process.isRunning { first.signal(SIGKILL) } }
+        try await IngestFault.poll(timeout: 30, "watch to start") {
+            FileManager.default.fileExists(atPath: inbox + "/processed")
+        }
+        try FileManager.default.moveItem(atPath: dir + "/feed.ndjson", toPath: inbox + "/feed.ndjson")
+        // Kill while the feed's COPY is streaming: the batch is open, nothing committed.
+        try await IngestFault.poll(timeout: 30, "the feed's COPY to start") {
+            try IngestFault.count(session, """
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                AND application_name = 'tierguard-ingest' AND state = 'active' AND query LIKE 'COPY%'
+                """) > 0
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        first.signal(SIGKILL)
+        _ = try await IngestFault.exitStatus(first, timeout: 10)
+        try await IngestFault.poll(timeout: 120, "the killed watch's backend to go") {
+            try IngestFault.ingestBackends(session) == 0
+        }
+        #expect(try IngestFault.rowsWritten(session) == 0)
+        #expect(FileManager.default.fileExists(atPath: inbox + "/feed.ndjson"))
+        #expect(!FileManager.default.fileExists(atPath: inbox + "/processed/feed.ndjson"))
+
+        // A torn file: customer, account, then a transaction cut in its account_id string.
+        let torn = [#"{"type":"customer","customer_id":"CT","name":"王五","id_type":"passport","id_number":"E99","risk_level":"C3","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#,
+                    #"{"type":"account","account_id":"AT","customer_id":"CT","product":"demand_deposit","currency":"CNY","opened_on":"2020-01-01"}"#,
+                    #"{"type":"transaction","txn_id":"TT","account_id":"A"#].joined(separator: "\n")
+        try torn.write(toFile: inbox + "/torn.ndjson", atomically: false, encoding: .utf8)
+
+        let second = try ServiceProcess("tierguard-ingest", ["watch", inbox], environment: env)
+        defer { if second.process.isRunning { second.signal(SIGKILL) } }
+        try await IngestFault.poll(timeout: 60, "the restarted watch to process both files") {
+            FileManager.default.fileExists(atPath: inbox + "/processed/feed.ndjson")
+                && FileManager.default.fileExists(atPath: inbox + "/processed/torn.ndjson")
+        }
+        second.signal(SIGTERM)
+        #expect(try await IngestFault.exitStatus(second, timeout: 15) == 0, "stderr: \(second.standardError)")
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM transactions") == counts.transactions)
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM customers") == counts.customers + 1)
+        #expect(try IngestFault.count(session, "SELECT count(*) FROM ingest_batches WHERE source = 'watch' AND status = 'applied'") == 2)
+        let tornRejects = try session.query(PostgresQuery("""
+            SELECT r.line_number, r.reason FROM ingest_rejects r JOIN ingest_batches b ON b.id = r.batch_id
+            WHERE b.file_name LIKE '%torn.ndjson'
+            """)).map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) }
+        #expect(tornRejects.count == 1)
+        #expect(tornRejects.first?.0 == 3)
+        #expect(tornRejects.first?.1 == "line 3: not valid JSON: a string is not closed", "\(tornRejects)")
+    }
+}
