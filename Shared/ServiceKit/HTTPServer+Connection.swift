@@ -41,6 +41,7 @@ extension HTTPServer {
                 case .expectsContinue:
                     guard Socket.writeAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
                 case .request(var request):
+                    if servedRequests == 0 { state.withLock { $0.headless[fd] = nil } }
                     request.remoteAddress = remote
                     let (response, route) = respond(to: request)
                     servedRequests += 1

@@ -36,6 +36,8 @@ public final class HTTPServer: Sendable {
         var wakeFDs: (read: Int32, write: Int32) = (-1, -1)
         var boundPort: Int?
         var connections: Set<Int32> = []
+        /// Accept time of each connection whose first request head is not complete yet (shed first at capacity).
+        var headless: [Int32: ContinuousClock.Instant] = [:]
         var isStopping = false
         var isStarted = false
     }
@@ -268,9 +270,21 @@ public final class HTTPServer: Sendable {
                     continue
                 }
             }
+            // At capacity, the oldest connection still without a complete first head after 1 s is shut
+            // down to admit this one (issue 10: slowloris beyond `maxConnections` must not turn /livez into
+            // 503; a real client sends its head in milliseconds). At most 64 shed slots may be pending.
             let admitted = state.withLock { state in
-                guard state.connections.count < configuration.maxConnections, !state.isStopping else { return false }
+                guard !state.isStopping else { return false }
+                if state.connections.count >= configuration.maxConnections {
+                    let oldest = state.headless.min { $0.value < $1.value }
+                    guard state.connections.count < configuration.maxConnections + 64, let oldest,
+                          ContinuousClock.now - oldest.value > .seconds(1) else { return false }
+                    shutdown(oldest.key, Int32(SHUT_RDWR))
+                    state.headless[oldest.key] = nil
+                    metrics?.rejected.increment(labels: ["reason": "shed_slow_head"])
+                }
                 state.connections.insert(fd)
+                state.headless[fd] = .now
                 return true
             }
             guard admitted else {
@@ -301,6 +315,7 @@ public final class HTTPServer: Sendable {
     func release(_ fd: Int32) {
         state.withLock { state in
             state.connections.remove(fd)
+            state.headless[fd] = nil
             close(fd)
         }
     }
@@ -324,7 +339,7 @@ struct HTTPServerMetrics: Sendable {
             labelNames: ["route"])
         rejected = registry.counter(
             "tierguard_http_connections_rejected_total",
-            help: "Connections closed at accept: over capacity or out of file descriptors.",
+            help: "Connections refused at accept (capacity, fd_exhausted) or shed to make room (shed_slow_head).",
             labelNames: ["reason"])
         timeouts = registry.counter(
             "tierguard_http_read_timeouts_total", help: "Connections closed with 408 because a request was too slow.",

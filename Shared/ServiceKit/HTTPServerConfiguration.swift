@@ -4,8 +4,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// Port to bind; 0 lets the kernel pick one, read it back from ``HTTPServer/boundPort``.
     public var port: Int = 8080
-    /// Open connections at most: 256. A connection beyond that is accepted, answered 503 and closed at
-    /// once, so a flood costs one accept each and never a thread.
+    /// Open connections at most: 256. At capacity the oldest connection that has not completed its first
+    /// request head within 1 s is shut down to admit the new one (slowloris cannot starve `/livez`);
+    /// with none such, the new connection is answered 503 and closed at once, costing no thread.
     public var maxConnections: Int = 256
     /// Request size limits (8 KiB request line, 16 KiB / 100 headers, 1 MiB body).
     public var limits: HTTPParserLimits = HTTPParserLimits()

@@ -39,36 +39,37 @@ struct HTTPFaultTests {
         #expect(try await check.readResponse().status == 200)
     }
 
-    /// More slow connections than the server admits (60 against `maxConnections` 40): the extra ones
-    /// are answered 503 at accept and cost no thread; `/livez` is still *answered* within 1 s, but with
-    /// 503 while the slots are held (a probe cannot be told apart at accept). Recorded, not hidden: a
-    /// flood of more than `maxConnections` slow heads makes `/livez` fail for up to `headerTimeout`
-    /// (10 s by default), and it answers 200 again as soon as the head deadline frees the slots.
-    @Test func slowlorisBeyondCapacityIsRefusedFastAndLivezRecovers() async throws {
-        let live = try LiveServer {
-            $0.headerTimeout = .seconds(2)
-            $0.maxConnections = 40
-        }
-        let attack = try SlowClients(port: live.port, count: 60)
-        try attack.send("GET / HTTP/1.1\r\n")
-        attack.trickle(every: .milliseconds(500), times: 8) { _ in "X: 1\r\n" }
+    /// More slow connections than the server admits (40 + 20 against `maxConnections` 40, head deadline
+    /// 10 s): at capacity the oldest connection still without a complete head after 1 s is shed to admit
+    /// the new one, so `/livez` keeps answering 200 within 1 s instead of 503 for the whole head deadline
+    /// (what this test found before the shedding rule). Connections still under 1 s old are not shed:
+    /// a burst of fresh ones beyond capacity is refused with 503, as ``HTTPServerTests`` checks.
+    @Test func slowlorisBeyondCapacityShedsTheOldestSlowHeadSoLivezStays200() async throws {
+        let live = try LiveServer { $0.maxConnections = 40 }
+        let first = try SlowClients(port: live.port, count: 40)
+        try first.send("GET / HTTP/1.1\r\n")
+        first.trickle(every: .milliseconds(500), times: 10) { _ in "X: 1\r\n" }
         #expect(try await waitUntil { live.server.openConnectionCount == 40 })
+        try await Task.sleep(for: .milliseconds(1200))
+        let second = try SlowClients(port: live.port, count: 20)
+        try second.send("GET / HTTP/1.1\r\n")
+        second.trickle(every: .milliseconds(500), times: 10) { _ in "X: 1\r\n" }
 
-        let during = try await Self.pollLivez(port: live.port, for: .milliseconds(800))
-        #expect(!during.isEmpty)
-        #expect(during.allSatisfy { $0.latency < .seconds(1) }, "\(during)")
-        #expect(during.allSatisfy { $0.status == 503 || $0.status == 200 }, "\(during)")
-
-        #expect(try await waitUntil(timeout: .seconds(6)) { live.server.openConnectionCount == 0 })
-        attack.stopTrickle()
-        let answers = attack.drain()
-        #expect(answers.timedOut == 40, "\(answers)")
-        // A refused connection's unread request makes the close a reset, which may discard the 503.
-        #expect(answers.busy + answers.silent == 20, "\(answers)")
-        let after = try await Self.pollLivez(port: live.port, for: .milliseconds(300))
-        #expect(after.allSatisfy { $0.status == 200 }, "\(after)")
+        let probes = try await Self.pollLivez(port: live.port, for: .seconds(2))
+        #expect(probes.count >= 5)
+        #expect(probes.allSatisfy { $0.status == 200 && $0.latency < .seconds(1) }, "\(probes)")
+        #expect(live.server.openConnectionCount <= 40 + 64)
+        first.stopTrickle()
+        second.stopTrickle()
+        let answers = first.drain()
+        // Shed connections are closed without an answer; none of the slow ones got a response yet.
+        #expect(answers.silent == 40, "\(answers)")
         let metrics = await live.registry.render()
-        #expect(metrics.contains(#"tierguard_http_connections_rejected_total{reason="capacity"} "#))
+        let shed = metrics.split(separator: "\n").first { $0.hasPrefix(#"tierguard_http_connections_rejected_total{reason="shed_slow_head"}"#) }
+        let count = shed.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        // Each of the 20 late slow connections shed one early one; a probe only sheds when it finds the
+        // server full (a shed slot frees when its thread exits, and a probe's own slot when it closes).
+        #expect(count >= 20, "\(shed ?? "no shed metric")")
     }
 
     /// 100 slow bodies (a declared 1,000-byte body sent one byte per 300 ms): each gets 408 at the 2 s
