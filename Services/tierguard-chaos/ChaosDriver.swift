@@ -40,8 +40,8 @@ struct ChaosResult: Sendable {
     var passed: Bool { skipped != nil || (failures.isEmpty && lost == 0 && overlaps == 0 && duplicateEffects == 0 && missingEffects == 0) }
 
     var line: String {
-        if let skipped { return "\(name.padding(toLength: 22, withPad: " ", startingAt: 0)) SKIPPED: \(skipped)" }
-        var text = "\(name.padding(toLength: 22, withPad: " ", startingAt: 0)) jobs=\(jobs) lost=\(lost) overlaps=\(overlaps) "
+        if let skipped { return "\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) SKIPPED: \(skipped)" }
+        var text = "\(name.padding(toLength: 24, withPad: " ", startingAt: 0)) jobs=\(jobs) lost=\(lost) overlaps=\(overlaps) "
             + "dup_effects=\(duplicateEffects) missing_effects=\(missingEffects) reruns=\(reruns) "
             + String(format: "elapsed=%.1fs ", elapsed) + (passed ? "PASS" : "FAIL")
         let extra = notes + failures
@@ -62,6 +62,8 @@ final class ChaosRun: Sendable {
     let finished = Mutex(0)
     let total = Mutex(0)
     let notes = Mutex<[String]>([])
+    /// Scenario-specific failures found while the scenario runs (pg-restart-during-rescue, notify-delay).
+    let failures = Mutex<[String]>([])
     let began = monotonicSeconds()
 
     init(cluster: ChaosCluster, workers: ChaosWorkerPool, options: ChaosOptions) {
@@ -71,6 +73,7 @@ final class ChaosRun: Sendable {
     }
 
     func note(_ text: String) { notes.withLock { $0.append(text) } }
+    func fail(_ text: String) { failures.withLock { $0.append(text) } }
 
     /// Waits until `fraction` of the enqueued jobs are terminal (at most `timeout` seconds).
     func waitForProgress(_ fraction: Double, timeout: Double = 60) {
@@ -177,6 +180,7 @@ enum ChaosDriver {
             result.failures += try scenario.check(session, run)
             result.failures += p.badTerminations
             result.notes += run.notes.withLock { $0 }
+            result.failures += run.failures.withLock { $0 }
             if p.restarts > 0 { result.notes.append("\(p.restarts) worker restarts") }
         } catch {
             result.failures.append("error: \(error)")

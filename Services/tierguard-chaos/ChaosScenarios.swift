@@ -138,6 +138,14 @@ enum ChaosScenarios {
                 run.note("veth down 60 s")
             },
             isNamespaced: true),
+        ChaosScenario(
+            name: "pg-restart-during-rescue",
+            summary: "all workers SIGKILLed holding jobs; PostgreSQL stopped (-m immediate twice, -m fast once) inside the rescue sweep",
+            fault: { run in try RescueRestart.fault(run) }),
+        ChaosScenario(
+            name: "notify-delay",
+            summary: "idle worker, NOTIFY lost (LISTEN backend terminated / trigger suppressed): delay commit to handler start",
+            custom: { session, run in try NotifyDelay.run(session, run) }),
     ]
 }
 

@@ -18,6 +18,9 @@ final class ChaosWorkerPool: Sendable {
         var terminated: Set<Int32> = []
         var badTerminations: [String] = []
         var stopping = false
+        /// While true, exited workers are not replaced (pg-restart-during-rescue lets every lease of
+        /// the killed workers expire before any replacement, and so any rescue sweep, starts).
+        var holding = false
     }
 
     let state: Mutex<State>
@@ -49,6 +52,7 @@ final class ChaosWorkerPool: Sendable {
         try state.withLock { state in
             guard !state.stopping else { return }
             for slot in state.processes.indices {
+                if state.holding, state.processes[slot].map({ !$0.isRunning }) ?? true { continue }
                 if let process = state.processes[slot] {
                     guard !process.isRunning else { continue }
                     let pid = process.processIdentifier
@@ -103,6 +107,14 @@ final class ChaosWorkerPool: Sendable {
             kill(pid, signo)
             return pid
         }
+    }
+
+    /// Stops (true) or resumes (false) replacing exited workers; see `State.holding`.
+    func hold(_ on: Bool) { state.withLock { $0.holding = on } }
+
+    /// Sends `signo` to every running worker; returns their pids.
+    func signalAll(_ signo: Int32) -> [Int32] {
+        (0..<count).compactMap { signal(signo, slot: $0) }
     }
 
     /// SIGTERM to all (drain), SIGKILL to any still alive after `deadline` seconds.

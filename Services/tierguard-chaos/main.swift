@@ -62,7 +62,7 @@ do {
     case "all": scenarios = ChaosScenarios.all
     case "ci": scenarios = ChaosScenarios.all.filter(\.isFast)
     case "list":
-        for scenario in ChaosScenarios.all { print("\(scenario.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(scenario.summary)") }
+        for scenario in ChaosScenarios.all { print("\(scenario.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(scenario.summary)") }
         exit(0)
     default:
         guard let scenario = ChaosScenarios.all.first(where: { $0.name == name }) else {
