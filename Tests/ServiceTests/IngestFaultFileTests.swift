@@ -139,6 +139,41 @@ import Testing
         #expect(try IngestFault.count(session, "SELECT count(*) FROM customers WHERE customer_id = 'C1' AND name = '张三'") == 1)
     }
 
+    /// RFC 4180 end to end: `load feed.ndjson transactions.csv` (two files, two transactions), the CSV
+    /// with a BOM, CRLF line ends and no final line end; quoted fields holding a comma, doubled quotes
+    /// and a CRLF (stored as `\n`; the record keeps the number of its first line); a quote inside an
+    /// unquoted field and a short record refused; a quote left open refused at its own line (5) and
+    /// the lines after it read again, so the last record still lands.
+    @Test func aCSVFeedWithRFC4180EdgeCasesAppliesItsGoodRecordsByPhysicalLine() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (Self.customer + "\n" + Self.account + "\n").write(toFile: dir + "/feed.ndjson", atomically: true, encoding: .utf8)
+        let fixed = "A1,2026-03-31T10:00:00+08:00,-5.00,withdrawal,atm"
+        let csv = "\u{FEFF}txn_id,account_id,booked_at,amount,category,channel,description\r\n"
+            + "T1,\(fixed),\"a, b\"\r\n"                    // 2
+            + "T2,\(fixed),\"say \"\"hi\"\"\"\r\n"          // 3
+            + "T3,\(fixed),\"two\r\nlines\"\r\n"            // 4-5
+            + "T4,\(fixed),bad\"quote\r\n"                  // 6: quote in an unquoted field
+            + "T5,\(fixed)\r\n"                              // 7: a field short
+            + "T6,\(fixed),\"unclosed\r\n"                   // 8: never closed
+            + "T7,\(fixed),last"                              // 9: no final line end
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: dir + "/transactions.csv"))
+        let db = try TestDatabase.create()
+        let result = try await IngestFault.runSampled(["load", dir + "/feed.ndjson", dir + "/transactions.csv"],
+                                                      environment: ["DATABASE_URL": db.url], timeout: 60)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("transactions.csv: batch 2: 4 accepted, 3 rejected, 0 unchanged, 0 pending"), "\(result.stdout)")
+        let session = try db.session()
+        defer { session.close() }
+        let descriptions = try session.query(PostgresQuery("SELECT txn_id, description FROM transactions ORDER BY txn_id"))
+            .map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(String.self, at: 1))" }
+        #expect(descriptions == ["T1=a, b", "T2=say \"hi\"", "T3=two\nlines", "T7=last"])
+        let rejects = try session.query(PostgresQuery("SELECT line_number, reason FROM ingest_rejects ORDER BY line_number"))
+            .map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) }
+        #expect(rejects.map(\.0) == [6, 7, 8], "\(rejects)")
+        #expect(rejects.last?.1 == "line 8: CSV: a quoted field opened on this line is not closed by the end of the file", "\(rejects)")
+    }
+
     /// Money at the edge of Int64 fen, end to end. The contract's range is symmetric, ±Int64.max fen
     /// (±92233720368547758.07 yuan; Int64.min is refused so that negating an amount never traps):
     /// both ends are stored exactly, one fen beyond either is a reject naming the limit, the feed goes on.

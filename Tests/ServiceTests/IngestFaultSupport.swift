@@ -129,6 +129,18 @@ enum IngestFault {
             """))[0].decode(Int.self, at: 0)
     }
 
+    /// The `tierguard-ingest` backend's current statement (whitespace collapsed; nil when none is
+    /// connected) and, during its COPY, the rows received so far (`pg_stat_progress_copy`).
+    static func ingestActivity(_ session: PostgresSession) throws -> (query: String?, copied: Int?) {
+        let rows = try session.query(PostgresQuery("""
+            SELECT regexp_replace(left(a.query, 200), '\\s+', ' ', 'g'), p.tuples_processed
+            FROM pg_stat_activity a LEFT JOIN pg_stat_progress_copy p ON p.pid = a.pid
+            WHERE a.datname = current_database() AND a.application_name = 'tierguard-ingest' AND a.state = 'active'
+            """))
+        guard rows.count > 0 else { return (nil, nil) }
+        return (try rows[0].decode(String?.self, at: 0), try rows[0].decode(Int?.self, at: 1))
+    }
+
     /// Peak resident set (VmHWM) of a live process in bytes, nil once it is gone.
     static func peakResidentBytes(pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

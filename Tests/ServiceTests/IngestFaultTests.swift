@@ -38,9 +38,12 @@ import Testing
     }
 
     /// The feed is one transaction (invariant 7), so:
-    /// 1. One clean load of the file into a fresh database gives the reference fingerprint and time T.
-    /// 2. In a second database, 10 loads of the same file are each SIGKILLed at a random point in
-    ///    5 %…80 % of T (seeded; the seed is printed and `TIERGUARD_INGEST_FAULTS_SEED` replays it).
+    /// 1. One clean load of the file into a fresh database gives the reference fingerprint.
+    /// 2. In a second database, 10 loads of the same file are each SIGKILLed at a random point of
+    ///    their own progress (`KillPoint`: a line of the COPY stream, or a statement of the apply),
+    ///    seeded (the seed is printed; `TIERGUARD_INGEST_FAULTS_SEED` replays it). Points are read from
+    ///    `pg_stat_progress_copy` and `pg_stat_activity`, not from the clock: a time fraction of the
+    ///    clean load let a load that ran faster than the reference (a quieter machine) commit first.
     ///    After each kill, once the orphaned backend has rolled back, nothing is left: no archive row,
     ///    no `ingest_batches` row (the batch row is written inside the feed's transaction, so a killed
     ///    load never leaves one "running"; the table's statuses are only `applied` and `failed`), no
@@ -83,34 +86,35 @@ import Testing
             ?? UInt64(Date().timeIntervalSince1970 * 1000)
         var random = SplitMix64(seed: seed)
         var schedule: [String] = []
-        var rollbackWaits: [Date] = []
         for kill in 1...10 {
-            let delay = Double.random(in: 0.05...0.8, using: &random) * cleanSeconds
+            let point = KillPoint.random(using: &random)
             let process = try ServiceProcess("tierguard-ingest", ["load", path], environment: env)
-            let deadline = Date().addingTimeInterval(delay)
             var peak = 0
-            while Date() < deadline && process.process.isRunning {
+            var seen = "not started"
+            while process.process.isRunning {
                 if let now = IngestFault.peakResidentBytes(pid: process.pid) { peak = max(peak, now) }
-                try await Task.sleep(for: .milliseconds(10))
+                let (query, copied) = try IngestFault.ingestActivity(session)
+                if let query { seen = copied.map { "COPY at line \($0)" } ?? String(query.prefix(40)) }
+                if point.isReached(query: query, copied: copied, lines: lines) { break }
+                try await Task.sleep(for: .milliseconds(2))
             }
             if let now = IngestFault.peakResidentBytes(pid: process.pid) { peak = max(peak, now) }
             let finishedFirst = !process.process.isRunning
             process.signal(SIGKILL)
             _ = try await IngestFault.exitStatus(process, timeout: 10)
-            schedule.append(String(format: "%.2f s (peak %d MiB)", delay, peak >> 20))
-            // A load that beat its kill would leave a committed batch: the schedule is then wrong for
-            // this moment (a load much faster than the clean one), not the product; say so plainly.
-            try #require(!finishedFirst, "load \(kill) finished before its kill at \(delay) s (seed \(seed)); T was \(cleanSeconds) s")
+            // A load that beat its kill left a committed batch: the kill point was missed (every apply
+            // stage past the target also triggers the kill, so this should not happen); say so plainly.
+            try #require(!finishedFirst, "load \(kill) finished before its kill \(point) (seed \(seed)); last seen: \(seen)")
             #expect(peak < peakMemoryLimit, "killed load \(kill): peak \(peak >> 20) MiB")
-            rollbackWaits.append(Date())
+            let killed = Date()
             while try IngestFault.ingestBackends(session) > 0 {
-                if Date().timeIntervalSince(rollbackWaits[rollbackWaits.count - 1]) > 120 { throw IngestFault.Failure("the killed load's backend is still there after 120 s") }
+                if Date().timeIntervalSince(killed) > 120 { throw IngestFault.Failure("the killed load's backend is still there after 120 s") }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            schedule[schedule.count - 1] += String(format: " (+%.2f s rollback)", Date().timeIntervalSince(rollbackWaits[rollbackWaits.count - 1]))
-            #expect(try IngestFault.rowsWritten(session) == 0, "kill \(kill) at \(delay) s (seed \(seed)) left rows behind")
+            schedule.append("\(point) [\(seen)] peak \(peak >> 20) MiB, rollback \(String(format: "%.2f", Date().timeIntervalSince(killed))) s")
+            #expect(try IngestFault.rowsWritten(session) == 0, "kill \(kill) \(point) [\(seen)] (seed \(seed)) left rows behind")
         }
-        print("IngestFaultTests: \(lines) lines, clean load \(String(format: "%.1f", cleanSeconds)) s, seed \(seed), kills after \(schedule.joined(separator: ", "))")
+        print("IngestFaultTests: \(lines) lines, clean load \(String(format: "%.1f", cleanSeconds)) s, seed \(seed), kills: \(schedule.joined(separator: "; "))")
 
         // 3. One load to completion.
         let finalStarted = Date()
@@ -123,5 +127,48 @@ import Testing
         #expect(try IngestFault.count(session, "SELECT count(*) FROM ingest_batches") == 1)
         #expect(try IngestFault.count(session, "SELECT count(*) FROM ingest_batches WHERE status = 'applied' AND finished_at IS NOT NULL") == 1)
         #expect(try IngestFault.count(session, "SELECT accepted FROM ingest_batches") == counts.accepted)
+    }
+}
+
+/// Where a killed load is stopped, as the load's own backend shows it.
+///
+/// 70 % of kills land in the COPY stream (read, parse, send: ~70 % of a debug load's time), at a
+/// uniformly drawn line; 30 % in the apply, at one of its long statements (ANALYZE, the month
+/// partitions, the customers, accounts, balances or transactions apply). Any later apply statement
+/// seen also triggers the kill, so a stage too quick to be sampled (2 ms polling) still kills the
+/// load before its COMMIT. A kill during the COMMIT itself is left out: its outcome is either.
+enum KillPoint: CustomStringConvertible {
+    case copyLine(fraction: Double)
+    case applyStage(Int)
+
+    /// The apply's statements in the order `FeedIngestor` runs them (prefixes of the query text);
+    /// stages 0...5 may be drawn, 6... only trigger a kill that a quicker stage let slip.
+    static let stages = ["ANALYZE", "SELECT tierguard_ensure_month_partitions", "WITH i AS (INSERT INTO customers",
+                         "WITH i AS (INSERT INTO accounts", "WITH i AS (INSERT INTO balances",
+                         "WITH i AS (INSERT INTO transactions", "INSERT INTO pending_records", "DELETE FROM pending_records",
+                         "SELECT DISTINCT customer_id", "INSERT INTO tg_jobs", "DROP TABLE tg_stg"]
+
+    static func random(using generator: inout some RandomNumberGenerator) -> KillPoint {
+        let u = Double.random(in: 0..<1, using: &generator)
+        return u < 0.7 ? .copyLine(fraction: u / 0.7) : .applyStage(Int.random(in: 0...5, using: &generator))
+    }
+
+    func isReached(query: String?, copied: Int?, lines: Int) -> Bool {
+        guard let query else { return false }
+        let stage = Self.stages.firstIndex { query.hasPrefix($0) }
+        switch self {
+        case .copyLine(let fraction):
+            if let copied { return Double(copied) >= fraction * Double(lines) }
+            return stage != nil
+        case .applyStage(let target):
+            return stage.map { $0 >= target } ?? false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .copyLine(let fraction): "at \(Int(fraction * 100)) % of the COPY"
+        case .applyStage(let stage): "at apply stage \(Self.stages[stage])"
+        }
     }
 }
