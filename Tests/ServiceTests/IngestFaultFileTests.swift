@@ -224,6 +224,40 @@ import Testing
         }
     }
 
+    /// `watch` given a file the database refuses as a whole (here the rollup overflow above; in
+    /// production also a constraint a new migration adds, a full disk…) should move it to `failed/`
+    /// with its reason and go on with the next file.
+    ///
+    /// Known bug (found here): `watch` catches only `IngestFileFailure`; any other error from
+    /// `FeedIngestor.ingest` (a `PostgresError`) ends the loop and the process exits 1, leaving the file
+    /// in place, so every restart dies on the same file and the files after it are never applied.
+    @Test func aFileTheDatabaseRefusesDoesNotStopTheWatch() async throws {
+        let dir = try IngestFault.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let inbox = dir + "/in"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let poison = [Self.customer, Self.account, Self.balance("29", "92233720368547758.07")]
+        try (poison.joined(separator: "\n") + "\n").write(toFile: inbox + "/a-poison.ndjson", atomically: true, encoding: .utf8)
+        try (Self.customer + "\n").write(toFile: inbox + "/b-next.ndjson", atomically: true, encoding: .utf8)
+        let db = try TestDatabase.create()
+        let watch = try ServiceProcess("tierguard-ingest", ["watch", inbox], environment: ["DATABASE_URL": db.url])
+        defer { if watch.process.isRunning { watch.signal(SIGKILL) } }
+        let fm = FileManager.default
+        // Either the next file is processed (fixed) or the watch has died (the bug): wait for one.
+        try await IngestFault.poll(timeout: 30, "watch to process b-next.ndjson or exit") {
+            fm.fileExists(atPath: inbox + "/processed/b-next.ndjson") || !watch.process.isRunning
+        }
+        withKnownIssue("watch exits 1 on a non-IngestFileFailure error and never gets past the file") {
+            #expect(watch.process.isRunning, "watch exited \(watch.process.terminationStatus): \(watch.standardError.suffix(300))")
+            #expect(fm.fileExists(atPath: inbox + "/failed/a-poison.ndjson"))
+            #expect(fm.fileExists(atPath: inbox + "/processed/b-next.ndjson"))
+        }
+        if watch.process.isRunning {
+            watch.signal(SIGTERM)
+            _ = try await IngestFault.exitStatus(watch, timeout: 15)
+        }
+    }
+
     /// The watched folder (`watch DIR`), killed and torn:
     /// - `watch` SIGKILLed while a 50,000-line file streams leaves nothing in the archive and the file
     ///   where it was (not in `processed/`); restarted, it applies the file once and moves it.

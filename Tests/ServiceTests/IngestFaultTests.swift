@@ -12,15 +12,19 @@ import Testing
 /// Serialized: each test loads up to a few hundred MB and uses both cores; run side by side they only
 /// slow each other and blur the memory figures.
 @Suite(.serialized) struct IngestFaultTests {
-    /// Peak resident memory allowed to one `tierguard-ingest load` (debug build): the reader holds one
-    /// buffer of ~2 MiB whatever the file size, so anything near a file's size means it buffered.
+    /// Peak resident memory allowed to one `tierguard-ingest load` (debug build): 150 MiB. The reader
+    /// holds one buffer of ~2 MiB whatever the file size; what grows with the feed is
+    /// `RepeatedKeyDetector`'s set of key hashes, capped at 4,000,000 hashes (~64 MB, then dropped).
+    /// Measured: 38 MiB at 100,000 lines, 60 MiB at 1,000,000 (of a 190 MB file), the same for the
+    /// clean, killed and final loads.
     static let peakMemoryLimit = 150 << 20
 
     /// Lines of the SIGKILL test's feed. 100,000 keeps the test under ~60 s in a debug build on this
     /// 2-core machine: a debug `tierguard-ingest` loads ~25,000 lines/s here (200,000 lines took 8–10 s
     /// and the test ~75 s), and the test does ~7 loads' worth of work (the clean load, 10 killed ones
     /// averaging 0.4 of a load plus the orphaned backends' rollbacks, the final one). The issue's
-    /// 1,000,000 lines run with `TIERGUARD_INGEST_FAULTS_FULL=1` (`killedLoadsOfAMillionLines…`, ~5 min);
+    /// 1,000,000 lines run with `TIERGUARD_INGEST_FAULTS_FULL=1` (`killedLoadsOfAMillionLines…`: 530 s
+    /// on a loaded machine, clean load 46 s, final load 74 s);
     /// `TIERGUARD_INGEST_FAULTS_LINES=N` picks any other size (a multiple of 100).
     static let defaultKillLines = 100_000
 
