@@ -12,9 +12,11 @@ import FoundationNetworking
 /// `ulimit -n`, while `/livez` is polled and the job worker drains its queue.
 ///
 /// Figures with the full attack sizes and a longer window come from `deploy/chaos/http.sh`; these tests
-/// keep to ~30–40 s each on 2 shared cores. The throughput bound asserted here is loose (the attacked
-/// drain keeps at least 50 % of the baseline rate) because two short debug-build drains on a shared
-/// machine differ by more than the 10 % the issue states; http.sh prints the measured ratio.
+/// keep to ~30–40 s each on 2 shared cores. The throughput bound asserted here is loose: the scorer's
+/// own CPU per job under attack stays within 1.5× the baseline's. The issue's "within 10 % of the
+/// baseline throughput" is not asserted: on 2 shared cores slowhttptest itself burns about half a core
+/// and parallel suites come and go, so two short debug-build drains differ by more than that; the
+/// wall-clock rates are printed here and by http.sh.
 @Suite(.serialized) struct HTTPFaultProcessTests {
     /// `slowhttptest`, installed with apt-get when missing and we are root; `nil` when unavailable.
     static let slowhttptest: String? = {
@@ -31,8 +33,8 @@ import FoundationNetworking
 
     /// 400 slowloris connections (more than the 256 the listener admits) for 15 s, then 200 slow
     /// bodies for 6 s, against a scorer draining 600 customers' scoring jobs: every `/livez` probe
-    /// (a fresh connection every 200 ms) answers 200 within 1 s, the drain keeps ≥ 50 % of the rate of
-    /// an unattacked drain of a copy of the same database, and SIGTERM still exits 0.
+    /// (a fresh connection every 200 ms) answers 200 within 1 s, the scorer's CPU per job stays within
+    /// 1.5× that of an unattacked drain of a copy of the same database, and SIGTERM still exits 0.
     @Test(.enabled(if: slowhttptest != nil, "slowhttptest is not installed and cannot be (needs root and apt-get)"))
     func slowhttptestKeepsLivezUpAndTheWorkerDraining() async throws {
         let tool = try #require(Self.slowhttptest)
@@ -72,12 +74,15 @@ import FoundationNetworking
         let baseline = try await Self.drain(url: db.url, attack: nil)
         let attacked = try await Self.drain(url: copyURL) { port in try await Self.attackAndProbe(tool: tool, port: port) }
         print("HTTPFaultProcessTests: baseline \(Int(baseline.rate)) jobs/s, under slowloris \(Int(attacked.rate)) jobs/s "
-              + "(\(Int((attacked.rate / baseline.rate * 100).rounded())) %), \(attacked.probes.count) /livez probes, "
+              + "(\(Int((attacked.rate / baseline.rate * 100).rounded())) %), scorer CPU \(Int(baseline.cpuPerJob * 1e6)) / "
+              + "\(Int(attacked.cpuPerJob * 1e6)) µs per job, \(attacked.probes.count) /livez probes, "
               + "slowest \(attacked.probes.map(\.seconds).max() ?? 0) s")
         #expect(baseline.jobs == jobs && attacked.jobs == jobs)
         #expect(attacked.probes.count >= 50)
         #expect(attacked.probes.allSatisfy { $0.status == 200 && $0.seconds < 1 }, "\(attacked.probes.filter { $0.status != 200 || $0.seconds >= 1 })")
-        #expect(attacked.rate >= baseline.rate * 0.5, "baseline \(baseline.rate), attacked \(attacked.rate)")
+        // The listener's cost to the worker: the scorer's own CPU per job, which other processes on the
+        // machine (the attacker, parallel test suites) do not inflate the way they do wall-clock rates.
+        #expect(attacked.cpuPerJob <= baseline.cpuPerJob * 1.5, "CPU per job: baseline \(baseline.cpuPerJob) s, attacked \(attacked.cpuPerJob) s")
     }
 
     /// `tierguard-scorer` under `ulimit -n 256` while the test holds 400 idle connections to it for 4 s:
@@ -158,6 +163,8 @@ import FoundationNetworking
     struct Drain {
         var jobs: Int
         var rate: Double
+        /// The scorer process's own CPU seconds per job over the drain (user + system).
+        var cpuPerJob: Double
         var probes: [Probe]
     }
 
@@ -171,16 +178,27 @@ import FoundationNetworking
             "TIERGUARD_SCORER_CONCURRENCY": "2"])
         defer { if scorer.process.isRunning { scorer.signal(SIGKILL) } }
         try await waitForLivez(port: port, process: scorer.process, stderr: { scorer.standardError })
-        let running = attack.map { attack in Task { try await attack(port) } }
-        if running != nil { try await Task.sleep(for: .seconds(2)) }
         let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-tests"))
         defer { session.close() }
+        // The whole-book rescore the scorer enqueues at start finishes first, so both drains measure
+        // the same scoring jobs only.
+        try await waitUntil(timeout: 30, interval: 0.1, "the start-up jobs to finish") {
+            await Task.yield()
+            return try session.query("""
+                SELECT count(*) FROM tg_jobs WHERE kind <> 'score_customer'
+                   AND (state = 'running' OR (state = 'available' AND run_at <= now()))
+                """)[0].decode(Int.self, at: 0) == 0
+        }
+        let running = attack.map { attack in Task { try await attack(port) } }
+        if running != nil { try await Task.sleep(for: .seconds(2)) }
+        let cpuBefore = cpuSeconds(scorer.pid)
         try session.executeScript(unsafeSQL: "UPDATE tg_jobs SET run_at = now() WHERE queue = 'scorer' AND kind = 'score_customer' AND state = 'available'")
         try await waitUntil(timeout: 60, interval: 0.1, "the scoring jobs to drain") {
             await Task.yield()  // the async overload: the probes need the cooperative pool meanwhile
             return try session.query("SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND state <> 'completed'")[0]
                 .decode(Int.self, at: 0) == 0
         }
+        let cpu = cpuSeconds(scorer.pid) - cpuBefore
         let probes = try await running?.value ?? []
         let row = try session.query("""
             SELECT count(*), extract(epoch FROM max(finished_at) - min(attempted_at))::float8
@@ -191,7 +209,7 @@ import FoundationNetworking
         #expect(await probe(port: port, timeout: 1).status == 200)
         scorer.signal(SIGTERM)
         #expect(try scorer.waitForExit(timeout: 30) == 0, "stderr: \(scorer.standardError.suffix(2000))")
-        return Drain(jobs: jobs, rate: Double(jobs) / max(span, 0.001), probes: probes)
+        return Drain(jobs: jobs, rate: Double(jobs) / max(span, 0.001), cpuPerJob: cpu / Double(max(jobs, 1)), probes: probes)
     }
 
     /// Runs slowhttptest in

@@ -146,7 +146,7 @@ cpu_b=$(( $(cpu_ticks "$scorer") - cpu_b0 ))
 # Once every job (the start-up whole-book rescore too) is done: 5 s of the attack alone, the listener's
 # CPU against the attacker's.
 for _ in $(seq 1 600); do
-  [ "$(sql chaos_b "SELECT count(*) FROM tg_jobs WHERE state IN ('available', 'running')")" = 0 ] && break
+  [ "$(sql chaos_b "SELECT count(*) FROM tg_jobs WHERE state = 'running' OR (state = 'available' AND run_at <= now())")" = 0 ] && break
   sleep 0.1
 done
 sleep 1
