@@ -144,6 +144,12 @@ case "watch":
         defer { session.close() }
         let fm = FileManager.default
         for sub in ["processed", "failed"] { try fm.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true) }
+        /// A file that failed as a whole goes to failed/ with NAME.reason beside it.
+        func moveToFailed(_ name: String, reason: String) throws {
+            try? fm.removeItem(atPath: "\(dir)/failed/\(name)")
+            try fm.moveItem(atPath: "\(dir)/\(name)", toPath: "\(dir)/failed/\(name)")
+            try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: "\(dir)/failed/\(name).reason"))
+        }
         logger.info("watching", metadata: ["dir": dir])
         while !signals.isShutdownRequested {
             let names = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted().filter { name in
@@ -161,9 +167,22 @@ case "watch":
                     try fm.moveItem(atPath: path, toPath: "\(dir)/processed/\(name)")
                 } catch let failure as IngestFileFailure {
                     logger.error("feed failed as a whole", metadata: ["file": name, "reason": failure.message])
-                    try? fm.removeItem(atPath: "\(dir)/failed/\(name)")
-                    try fm.moveItem(atPath: path, toPath: "\(dir)/failed/\(name)")
-                    try Data((failure.message + "\n").utf8).write(to: URL(fileURLWithPath: "\(dir)/failed/\(name).reason"))
+                    try moveToFailed(name, reason: failure.message)
+                } catch let refused as PostgresError
+                            where ["22", "23"].contains(where: { refused.sqlState?.hasPrefix($0) == true }) {
+                    // The database refused this file's content (SQLSTATE class 22 data exception, 23
+                    // integrity constraint): the file fails as a whole, like a bad header, and the watch goes
+                    // on with the next one. Any other error (connection, shutdown, timeout, disk full) is
+                    // not the file's fault: it stays and is retried.
+                    let reason = "the database refused the feed: " + PersonalDataScrubber.scrub(refused.description)
+                    logger.error("feed failed as a whole", metadata: ["file": name, "reason": reason])
+                    try moveToFailed(name, reason: reason)
+                } catch {
+                    // Not the file's fault (connection lost, server restarting): keep the file, reconnect,
+                    // and try it again on the next round.
+                    logger.error("feed not applied; will retry", metadata: ["file": name, "error": "\(error)"])
+                    try? session.reconnect()
+                    break
                 }
             }
             _ = signals.waitForShutdown(timeout: .seconds(1))

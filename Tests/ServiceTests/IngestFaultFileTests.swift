@@ -205,11 +205,10 @@ import Testing
 
     /// A balance the contract accepts (any amount that fits Int64 fen) must not fail the whole feed.
     ///
-    /// Known bug (found here): the balances rollup trigger (migration 0009) stores fen·days in a
-    /// bigint `sum_fen`, so a balance above Int64.max / 31 fen (about 2.97 × 10^15 yuan) held for the
-    /// rest of a month overflows (`bigint out of range`) and the whole feed's transaction fails: `load`
-    /// exits 1, and `watch` stops on the same file at every restart. Wrapped in `withKnownIssue` so the
-    /// suite stays green and this test fails loudly the day the rollup is fixed (then unwrap it).
+    /// Found here, fixed by migration 0013: the balances rollup trigger (0009) cast a month's fen·days
+    /// to bigint, so a balance above Int64.max / 31 fen held to month end overflowed and the whole feed's
+    /// transaction failed. The sum now saturates (the scorer does not model such a customer:
+    /// `CustomerScorer.maxModelMoneyFen`).
     @Test func aLargeButValidBalanceDoesNotFailTheWholeFeed() async throws {
         let dir = try IngestFault.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -218,40 +217,44 @@ import Testing
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let db = try TestDatabase.create()
         let result = try await IngestFault.runSampled(["load", path], environment: ["DATABASE_URL": db.url], timeout: 60)
-        withKnownIssue("balance_month_rollups.sum_fen overflows bigint for a balance above Int64.max / 31 fen") {
-            #expect(result.status == 0, "stderr: \(result.stderr)")
-            #expect(result.stdout.contains("4 accepted, 0 rejected"), "\(result.stdout)")
-        }
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("4 accepted, 0 rejected"), "\(result.stdout)")
+        // The scorer leaves that customer out with an error line instead of trapping on overflow.
+        let rescore = try ServiceProcess.run("tierguard-scorer", ["rescore"], environment: ["DATABASE_URL": db.url])
+        #expect(rescore.status == 0, "stderr: \(rescore.stderr.split(separator: "\n").suffix(3))")
+        #expect(rescore.stderr.contains("customer not scored"), "\(rescore.stderr.suffix(500))")
     }
 
-    /// `watch` given a file the database refuses as a whole (here the rollup overflow above; in
-    /// production also a constraint a new migration adds, a full disk…) should move it to `failed/`
-    /// with its reason and go on with the next file.
-    ///
-    /// Known bug (found here): `watch` catches only `IngestFileFailure`; any other error from
-    /// `FeedIngestor.ingest` (a `PostgresError`) ends the loop and the process exits 1, leaving the file
-    /// in place, so every restart dies on the same file and the files after it are never applied.
+    /// `watch` given a file the database refuses as a whole (here a CHECK constraint, as a new
+    /// migration might add; SQLSTATE classes 22 and 23) moves it to `failed/` with its reason and goes
+    /// on with the next file. Found here: `watch` used to catch only `IngestFileFailure`, so such a file
+    /// ended the process at every restart and the files after it were never applied.
     @Test func aFileTheDatabaseRefusesDoesNotStopTheWatch() async throws {
         let dir = try IngestFault.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let inbox = dir + "/in"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
-        let poison = [Self.customer, Self.account, Self.balance("29", "92233720368547758.07")]
-        try (poison.joined(separator: "\n") + "\n").write(toFile: inbox + "/a-poison.ndjson", atomically: true, encoding: .utf8)
+        let poison = Self.customer.replacingOccurrences(of: "\"C1\"", with: "\"CPOISON\"")
+        try (poison + "\n").write(toFile: inbox + "/a-poison.ndjson", atomically: true, encoding: .utf8)
         try (Self.customer + "\n").write(toFile: inbox + "/b-next.ndjson", atomically: true, encoding: .utf8)
         let db = try TestDatabase.create()
+        let migrate = try ServiceProcess.run("tierguardctl", ["migrate"], environment: ["DATABASE_URL": db.url])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let session = try db.session()
+        defer { session.close() }
+        try session.execute(PostgresQuery("ALTER TABLE customers ADD CONSTRAINT no_poison CHECK (customer_id <> 'CPOISON')"))
         let watch = try ServiceProcess("tierguard-ingest", ["watch", inbox], environment: ["DATABASE_URL": db.url])
         defer { if watch.process.isRunning { watch.signal(SIGKILL) } }
         let fm = FileManager.default
-        // Either the next file is processed (fixed) or the watch has died (the bug): wait for one.
+        // Either the next file is processed or the watch has died: wait for one.
         try await IngestFault.poll(timeout: 30, "watch to process b-next.ndjson or exit") {
             fm.fileExists(atPath: inbox + "/processed/b-next.ndjson") || !watch.process.isRunning
         }
-        withKnownIssue("watch exits 1 on a non-IngestFileFailure error and never gets past the file") {
-            #expect(watch.process.isRunning, "watch exited \(watch.process.terminationStatus): \(watch.standardError.suffix(300))")
-            #expect(fm.fileExists(atPath: inbox + "/failed/a-poison.ndjson"))
-            #expect(fm.fileExists(atPath: inbox + "/processed/b-next.ndjson"))
-        }
+        #expect(watch.process.isRunning, "watch exited \(watch.process.terminationStatus): \(watch.standardError.suffix(300))")
+        #expect(fm.fileExists(atPath: inbox + "/failed/a-poison.ndjson"))
+        #expect(fm.fileExists(atPath: inbox + "/processed/b-next.ndjson"))
+        let reason = (try? String(contentsOfFile: inbox + "/failed/a-poison.ndjson.reason", encoding: .utf8)) ?? ""
+        #expect(reason.contains("the database refused the feed") && reason.contains("no_poison"), "\(reason)")
         if watch.process.isRunning {
             watch.signal(SIGTERM)
             _ = try await IngestFault.exitStatus(watch, timeout: 15)

@@ -66,7 +66,7 @@ public final class CustomerScorer: Sendable {
             let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
                                          rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
             let t1 = monotonicSeconds()
-            let scores = inputs.map {
+            let scores = inputs.filter { Self.isWithinModelRange($0, logger: logger) }.map {
                 CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog)
             }
             logSuitability(scores)
@@ -76,6 +76,24 @@ public final class CustomerScorer: Sendable {
             return Result(businessDate: bd, scores: scores, outcome: outcome, loadSeconds: t1 - t0, computeSeconds: t2 - t1,
                           writeSeconds: monotonicSeconds() - t2)
         }
+    }
+
+    /// The largest money value (balance, transaction amount, annual income; either sign) the model is
+    /// given: Int64.max / (366 days × 64 accounts) fen ≈ 3.9 × 10^12 yuan, far above any real account, so
+    /// that no sum the model forms (a year of daily AUM over a customer's accounts, `12 × spend`) can leave
+    /// Int64. The feed contract accepts any Int64 fen (RULES.md); a customer holding a value beyond this is
+    /// not scored — an error line names the customer — instead of the process trapping on overflow.
+    public static let maxModelMoneyFen: Int64 = Int64.max / (366 * 64)
+
+    static func isWithinModelRange(_ input: CustomerInput, logger: Logger) -> Bool {
+        func fits(_ fen: Fen) -> Bool { fen.value.magnitude <= UInt64(maxModelMoneyFen) }
+        let ok = input.balances.allSatisfy { fits($0.balance) } && input.transactions.allSatisfy { fits($0.amount) }
+            && (input.customer.annualIncome.map(fits) ?? true)
+        if !ok {
+            logger.error("customer not scored: a money value is beyond what the model can sum",
+                         metadata: ["customer_id": input.customer.customerId, "limit_fen": String(maxModelMoneyFen)])
+        }
+        return ok
     }
 
     /// Runs the model for one customer on the business date without writing anything

@@ -259,15 +259,25 @@ public struct IntegerList: PostgresDecodable {
         while i < end {
             var negative = false
             if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-            var value: Int64 = 0
+            // Every bigint, Int64.min … Int64.max (19 digits): magnitude in UInt64, overflow checked.
+            var magnitude: UInt64 = 0
             var digits = 0
             while i < end, b[i] >= 48, b[i] <= 57 {
-                value = value &* 10 &+ Int64(b[i] - 48)
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times10.addingReportingOverflow(UInt64(b[i] - 48))
+                guard !o1, !o2 else { return nil }
+                magnitude = next
                 i += 1
                 digits += 1
             }
-            guard digits > 0, digits <= 18 else { return nil }
-            values.append(negative ? -value : value)
+            guard digits > 0 else { return nil }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+                values.append(Int64(bitPattern: 0 &- magnitude))
+            } else {
+                guard magnitude <= UInt64(Int64.max) else { return nil }
+                values.append(Int64(magnitude))
+            }
             if i < end {
                 guard b[i] == UInt8(ascii: ",") else { return nil }
                 i += 1

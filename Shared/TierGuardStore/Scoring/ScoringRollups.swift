@@ -82,7 +82,7 @@ public enum ScoringRollups {
             try s.execute(PostgresQuery("""
                 INSERT INTO balance_month_rollups (customer_id, account_id, month, first_day, last_day, last_fen, sum_fen)
                 SELECT customer_id, account_id, month, min(as_of), max(as_of), (array_agg(balance_fen ORDER BY as_of DESC))[1],
-                       sum(greatest(balance_fen, 0)::numeric * (next_day - as_of))::bigint
+                       least(sum(greatest(balance_fen, 0)::numeric * (next_day - as_of)), 9223372036854775807)::bigint
                 FROM (
                     SELECT customer_id, account_id, date_trunc('month', as_of)::date AS month, as_of, balance_fen,
                            coalesce(lead(as_of) OVER (PARTITION BY customer_id, account_id, date_trunc('month', as_of) ORDER BY as_of),
