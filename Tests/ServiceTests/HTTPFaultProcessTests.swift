@@ -49,14 +49,15 @@ import FoundationNetworking
             "tierguard-ingest", ["load", dir + "/feed.ndjson"], environment: ["DATABASE_URL": db.url], timeout: 60)
         #expect(load.status == 0 || load.status == 65, "load: \(load.stderr)")
 
-        // Hold the jobs back, then copy the database, so both drains start from the same rows.
+        // Hold the jobs back (scheduled an hour ahead; `available` means due to the claim), then copy the
+        // database, so both drains start from the same rows.
         let copyURL: String
         let jobs: Int
         do {
             let session = try db.session()
             defer { session.close() }
             jobs = try session.query("""
-                WITH held AS (UPDATE tg_jobs SET run_at = now() + interval '1 hour'
+                WITH held AS (UPDATE tg_jobs SET state = 'scheduled', run_at = now() + interval '1 hour'
                               WHERE queue = 'scorer' AND kind = 'score_customer' RETURNING 1)
                 SELECT count(*) FROM held
                 """)[0].decode(Int.self, at: 0)
@@ -185,14 +186,14 @@ import FoundationNetworking
         try await waitUntil(timeout: 30, interval: 0.1, "the start-up jobs to finish") {
             await Task.yield()
             return try session.query("""
-                SELECT count(*) FROM tg_jobs WHERE kind <> 'score_customer'
+                SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND kind <> 'score_customer'
                    AND (state = 'running' OR (state = 'available' AND run_at <= now()))
                 """)[0].decode(Int.self, at: 0) == 0
         }
         let running = attack.map { attack in Task { try await attack(port) } }
         if running != nil { try await Task.sleep(for: .seconds(2)) }
         let cpuBefore = cpuSeconds(scorer.pid)
-        try session.executeScript(unsafeSQL: "UPDATE tg_jobs SET run_at = now() WHERE queue = 'scorer' AND kind = 'score_customer' AND state = 'available'")
+        try session.executeScript(unsafeSQL: "UPDATE tg_jobs SET run_at = now() WHERE queue = 'scorer' AND kind = 'score_customer' AND state = 'scheduled'")
         try await waitUntil(timeout: 60, interval: 0.1, "the scoring jobs to drain") {
             await Task.yield()  // the async overload: the probes need the cooperative pool meanwhile
             return try session.query("SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND state <> 'completed'")[0]

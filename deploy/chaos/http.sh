@@ -73,7 +73,7 @@ echo "http.sh: generating and loading $customers customers (debug build)"
 "$bin/tierguardctl" generate --customers "$customers" --days 90 --seed 7 --out "$work/feed" >/dev/null
 sql postgres "CREATE DATABASE chaos_a"
 DATABASE_URL=$(dburl chaos_a) "$bin/tierguard-ingest" load "$work/feed/feed.ndjson" >"$work/load.out" 2>&1 || [ $? = 65 ]
-jobs=$(sql chaos_a "WITH held AS (UPDATE tg_jobs SET run_at = now() + interval '1 hour'
+jobs=$(sql chaos_a "WITH held AS (UPDATE tg_jobs SET state = 'scheduled', run_at = now() + interval '1 hour'
                     WHERE queue = 'scorer' AND kind = 'score_customer' RETURNING 1) SELECT count(*) FROM held")
 sql postgres "CREATE DATABASE chaos_b TEMPLATE chaos_a"
 sql postgres "CREATE DATABASE chaos_fd TEMPLATE chaos_a"
@@ -106,10 +106,18 @@ probe() { while true; do curl -s -o /dev/null -m 1 -w '%{http_code} %{time_total
 probe_summary() { awk '{n++; if ($1 != 200) bad++; if ($2 > max) max = $2} END {printf "%d probes, %d not 200 within 1 s, slowest %.3f s", n, bad, max}' "$1"; }
 probe_bad() { awk '$1 != 200 {bad++} END {print bad + 0}' "$1"; }
 cpu_ms() { awk -v t="$1" -v j="$jobs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t * 1000 / hz / j}'; }
+# wait_idle DB: until no job is running or due (the scorer's start-up whole-book rescore included)
+wait_idle() {
+  for _ in $(seq 1 600); do
+    [ "$(sql "$1" "SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND state IN ('running', 'available')")" = 0 ] && break
+    sleep 0.1
+  done
+  sleep 1
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 drain_rate() {
   local db=$1
-  sql "$db" "UPDATE tg_jobs SET run_at = now() WHERE kind = 'score_customer' AND state = 'available'"
+  sql "$db" "UPDATE tg_jobs SET run_at = now() WHERE kind = 'score_customer' AND state = 'scheduled'"
   for _ in $(seq 1 1200); do
     [ "$(sql "$db" "SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND state <> 'completed'")" = 0 ] && break
     sleep 0.1
@@ -121,6 +129,7 @@ drain_rate() {
 # 1. Baseline.
 port=$(free_port)
 start_scorer chaos_a "$port"
+wait_idle chaos_a
 probe "$port" "$work/probe-a" & probe_pid=$!; pids+=("$probe_pid")
 cpu_a0=$(cpu_ticks "$scorer")
 rate_a=$(drain_rate chaos_a)
@@ -132,6 +141,7 @@ echo "baseline:  $jobs jobs, $rate_a jobs/s, scorer CPU $(cpu_ms "$cpu_a") ms/jo
 # 2. Slowloris (then slow bodies) while draining the identical database.
 port=$(free_port)
 start_scorer chaos_b "$port"
+wait_idle chaos_b
 probe "$port" "$work/probe-b" & probe_pid=$!; pids+=("$probe_pid")
 # slowhttptest stops once all its connections are closed (408 after the 10 s head deadline, or shed),
 # so it is restarted until the drain is over: the attack covers the whole drain.
@@ -145,16 +155,14 @@ rate_b=$(drain_rate chaos_b)
 cpu_b=$(( $(cpu_ticks "$scorer") - cpu_b0 ))
 # Once every job (the start-up whole-book rescore too) is done: 5 s of the attack alone, the listener's
 # CPU against the attacker's.
-for _ in $(seq 1 600); do
-  [ "$(sql chaos_b "SELECT count(*) FROM tg_jobs WHERE state = 'running' OR (state = 'available' AND run_at <= now())")" = 0 ] && break
-  sleep 0.1
-done
-sleep 1
+wait_idle chaos_b
 idle0=$(cpu_ticks "$scorer"); att0=$(ps -C slowhttptest -o times= | awk '{s += $1} END {print s + 0}')
 sleep 5
 listener_cores=$(awk -v t=$(( $(cpu_ticks "$scorer") - idle0 )) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz / 5}')
 attacker_cores=$(ps -C slowhttptest -o times= | awk -v a="$att0" '{s += $1} END {d = (s - a) / 5; if (d < 0) print "n/a"; else printf "%.2f", d}')
-touch "$work/stop-attack"; wait "$attack" || true
+touch "$work/stop-attack"
+kill $(ps -o pid= --ppid "$attack") 2>/dev/null || true
+wait "$attack" || true
 slowhttptest -B -c 300 -r 200 -i 1 -l 10 -u "http://127.0.0.1:$port/livez" >"$work/slowbody.out" 2>&1 || true
 kill "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 shed=$(curl -s "http://127.0.0.1:$port/metrics" | awk -F' ' '/reason="shed_slow_head"/ {print $2}')
@@ -176,6 +184,7 @@ fi
 # 3. File-descriptor exhaustion.
 port=$(free_port)
 start_scorer chaos_fd "$port" 256
+wait_idle chaos_fd
 python3 - "$port" "$scorer" "$work/fd.out" <<'EOF' &
 import os, socket, sys, time
 port, pid, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
