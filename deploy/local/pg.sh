@@ -47,7 +47,8 @@ ensure_installed() {
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: the caller's folder (a clone under a 0700 mktemp folder) may be closed to postgres.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
