@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["Postgres", "JobQueue", "TierGuardModel", "FeedContract", "ServiceKit", "CLibCrypto",
                            "PersonalDataVault", "TSanVisibleLock"],
             path: "Shared/TierGuardStore",
-            resources: [.copy("Migrations")], swiftSettings: strict),
+            resources: [.copy("Migrations"), .copy("Ingest/SQL")], swiftSettings: strict),
 
         // Thin executables.
         .executableTarget(

@@ -9,11 +9,13 @@
 #
 # Each specs/NAME.spec.in is an isolationtester spec in which `@sql:FILE@` stands for the text of
 # Shared/JobQueue/SQL/Statements/FILE.sql, the very file the JobQueue module loads at start-up
-# (JobSQLText). Sessions paste it into `PREPARE stmt AS @sql:FILE@;` in their setup and their steps
-# `EXECUTE stmt(...)`, so what runs here is what the workers run, byte for byte.
+# (JobSQLText), and `@ingest:FILE@` for Shared/TierGuardStore/Ingest/SQL/FILE.sql, the file ingest's
+# apply loads (IngestSQLText). Sessions paste it into `PREPARE stmt AS @sql:FILE@;` in their setup and
+# their steps `EXECUTE stmt(...)`, so what runs here is what the workers and ingest run, byte for byte.
 #
 # A throwaway cluster (deploy/local/pg.sh, fsync off) on a free loopback port; one fresh database per
-# spec with the job queue's migrations applied (psql); isolationtester (PostgreSQL's own, shipped in
+# spec with the job queue's migrations applied (psql), and for a spec naming `@ingest:` TierGuardStore's
+# migrations too (the real `customers` table); isolationtester (PostgreSQL's own, shipped in
 # Debian's postgresql-client-NN under lib/pgxs) reads the generated spec; its output is compared with
 # expected/NAME.out like pg_regress does. The cluster is always deleted. About 10 s in all.
 set -euo pipefail
@@ -22,6 +24,8 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 statements=Shared/JobQueue/SQL/Statements
 migrations=Shared/JobQueue/SQL/Migrations
+ingest_statements=Shared/TierGuardStore/Ingest/SQL
+store_migrations=Shared/TierGuardStore/Migrations
 
 tester=""
 for candidate in /usr/lib/postgresql/*/lib/pgxs/src/test/isolation/isolationtester \
@@ -39,14 +43,18 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55437)
 url=$(TIERGUARD_PG_FAST=1 "$root/deploy/local/pg.sh" start "$work/pg" "$port")
 
-# `@sql:FILE@` -> the file's text without its trailing newline (exactly what JobSQLText sends).
+# `@sql:FILE@`, `@ingest:FILE@` -> the file's text without its trailing newline (exactly what
+# JobSQLText and IngestSQLText send).
 shopt -u patsub_replacement 2>/dev/null || true
 render() {
   local text placeholder file sql
   text=$(cat "$1")
-  while [[ $text =~ @sql:([a-z_]+)@ ]]; do
+  while [[ $text =~ @(sql|ingest):([a-z_]+)@ ]]; do
     placeholder=${BASH_REMATCH[0]}
-    file="$statements/${BASH_REMATCH[1]}.sql"
+    case ${BASH_REMATCH[1]} in
+      sql) file="$statements/${BASH_REMATCH[2]}.sql" ;;
+      ingest) file="$ingest_statements/${BASH_REMATCH[2]}.sql" ;;
+    esac
     [ -f "$file" ] || { echo "isolation: $1 names $file, which does not exist" >&2; return 1; }
     sql=$(cat "$file")
     case $sql in *"}"*) echo "isolation: $file contains '}', which ends an isolationtester block" >&2; return 1 ;; esac
@@ -66,6 +74,15 @@ for name in "${names[@]}"; do
   for m in "$migrations"/*.sql; do
     psql "$dburl" -qX -v ON_ERROR_STOP=1 -f "$m" >/dev/null
   done
+  if grep -q '@ingest:' "$here/specs/$name.spec.in"; then
+    # The table the Migrator keeps (Shared/Postgres/Migrator.swift); 0011 grants reads on it.
+    psql "$dburl" -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS schema_migrations (
+        component text NOT NULL, version integer NOT NULL, name text NOT NULL, checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))" >/dev/null
+    for m in "$store_migrations"/*.sql; do
+      psql "$dburl" -qX -v ON_ERROR_STOP=1 -f "$m" >/dev/null
+    done
+  fi
   render "$here/specs/$name.spec.in" >"$work/$name.spec"
   "$tester" "$dburl" <"$work/$name.spec" >"$work/$name.out" 2>&1 || true
   if [ "${TIERGUARD_ISOLATION_ACCEPT:-0}" = 1 ]; then

@@ -211,6 +211,8 @@ enum ArchiveApply {
             """
         if singleLines && counts.changedArchive == 0 {
             // Nothing staged differs from what the archive holds.
+        } else if spec.type == .customer {
+            try session.execute(IngestSQL.customersUpdate.binding(batchId))
         } else if let touchedCustomer {
             try session.execute(PostgresQuery(unsafeSQL: """
                 WITH u AS (\(update) RETURNING a.\(touchedCustomer) AS customer_id)
@@ -229,8 +231,9 @@ enum ArchiveApply {
         let insertFrom = spec.accountColumn.map { "\(stg) s JOIN accounts acc ON acc.account_id = s.\($0)" } ?? "\(stg) s"
         // No staged key was in the archive at classification: skip the per-row probe (a concurrent
         // feed inserting one meanwhile still ends in the unique violation and the ON CONFLICT redo).
-        let notExists = singleLines && counts.matchedArchive == 0 ? "true"
-            : "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))"
+        let probe = !(singleLines && counts.matchedArchive == 0)
+        let notExists = probe
+            ? "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))" : "true"
         func insertSQL(onConflict: Bool) -> String {
             let conflict = onConflict ? """
                  ON CONFLICT (\(spec.conflictKeys.joined(separator: ", "))) DO UPDATE SET
@@ -249,12 +252,16 @@ enum ArchiveApply {
                 INSERT INTO tg_touched SELECT DISTINCT customer_id FROM i
                 """
         }
+        // Customers: the same statements as files (`IngestSQL`), shared with the isolation spec
+        // customer-upsert-two-feeds; the generator above is not used for them.
+        let insert = spec.type == .customer ? IngestSQL.customersInsert.binding(batchId, probe)
+            : PostgresQuery(unsafeSQL: insertSQL(onConflict: false)).binding(batchId)
+        let redo = spec.type == .customer ? IngestSQL.customersUpsert.binding(batchId)
+            : PostgresQuery(unsafeSQL: insertSQL(onConflict: true)).binding(batchId)
         do {
-            _ = try session.withTransaction { s in
-                try s.execute(PostgresQuery(unsafeSQL: insertSQL(onConflict: false)).binding(batchId))
-            }
+            _ = try session.withTransaction { s in try s.execute(insert) }
         } catch let error as PostgresError where error.isUniqueViolation {
-            try session.execute(PostgresQuery(unsafeSQL: insertSQL(onConflict: true)).binding(batchId))
+            try session.execute(redo)
         }
 
         guard let accountColumn = spec.accountColumn else { return counts }

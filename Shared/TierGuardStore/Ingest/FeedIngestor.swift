@@ -215,7 +215,7 @@ public enum FeedIngestor {
         // month-partitioned transactions cannot make txn_id unique by themselves, so the apply's
         // existence check must not race another feed's insert (0010 migration). Then the months the feed
         // and the pending records it may release need, so rows land in their month, not the default.
-        try session.execute(PostgresQuery("SELECT pg_advisory_xact_lock(hashtext('tierguard.archive.apply'))"))
+        try session.execute(IngestSQL.applyLock)
         try session.execute(PostgresQuery("""
             SELECT tierguard_ensure_month_partitions('balances', min(d), max(d)) FROM (
                 SELECT b_as_of AS d FROM tg_stg_b
