@@ -25,6 +25,10 @@ import TierGuardStore
 ///   configured hash is compared in constant time); over its rate (`FeedRateLimiter`, per token name:
 ///   `TIERGUARD_INGEST_RATE_PER_MINUTE`, `TIERGUARD_INGEST_RATE_BURST`) → 429 with `Retry-After`. The
 ///   answer: batch id, counts, rejects (line and masked reason, at most 100).
+/// Encodings: feeds are UTF-8, and a file that looks GBK-encoded is refused as a whole (`load` exits 65,
+/// `watch` moves it to failed/ with the reason, `POST /v1/feed` answers 422), naming the line and byte.
+/// `TIERGUARD_FEED_ENCODING=gbk` (every subcommand) or `--encoding gbk` (`load`, `watch`; it wins over the
+/// variable) reads feeds as GB18030 instead, transcoded to UTF-8 while streaming (`FeedEncoding`).
 /// Every subcommand migrates at start (or, with `TIERGUARD_MIGRATE=off`, waits for the migration job);
 /// `application_name` is `tierguard-ingest`.
 let tokensVariable = ConfigVariable("TIERGUARD_INGEST_TOKENS", default: "",
@@ -34,17 +38,23 @@ let ratePerMinuteVariable = ConfigVariable("TIERGUARD_INGEST_RATE_PER_MINUTE", d
                                            "POST /v1/feed requests per minute per token name, refilled continuously; 0 = unlimited (over it: 429 with Retry-After)")
 let rateBurstVariable = ConfigVariable("TIERGUARD_INGEST_RATE_BURST", default: "10",
                                        "POST /v1/feed requests a token name may send at once before the per-minute rate applies")
+let encodingVariable = ConfigVariable("TIERGUARD_FEED_ENCODING", default: "utf8",
+                                      "what feeds are: utf8 (the contract; a GBK-looking file is refused as a whole) or gbk (GB18030, transcoded to UTF-8 while reading); load and watch take --encoding too")
 let config = ServiceConfig(service: "tierguard-ingest",
                            variables: [.databaseURL, .logLevel, .httpHost, .httpPort, .environment, ServiceBootstrap.migrate,
-                                       tokensVariable, ratePerMinuteVariable, rateBurstVariable])
+                                       tokensVariable, ratePerMinuteVariable, rateBurstVariable, encodingVariable])
+let encodingOption = CommandSpec.Option("encoding", valueName: "utf8|gbk",
+                                        help: "what the files are (default: TIERGUARD_FEED_ENCODING, else utf8); gbk transcodes GB18030 to UTF-8")
 let spec = CommandSpec(
     name: "tierguard-ingest", abstract: "Loads feeds (contract v\(FeedContract.version)) into the customer archive.",
     subcommands: [
         CommandSpec(name: "load", abstract: "Apply feed files (- for stdin), each in one transaction.",
                     options: [.init("format", valueName: "ndjson|customer|account|balance|transaction|relationship_manager",
-                                    help: "format when the file name does not say it (CSV: its record type)")],
+                                    help: "format when the file name does not say it (CSV: its record type)"),
+                              encodingOption],
                     positionals: [.init("FILE", help: "feed files; - reads NDJSON from stdin", isVariadic: true)]),
         CommandSpec(name: "watch", abstract: "Apply complete files dropped into DIR (see --help of the service).",
+                    options: [encodingOption],
                     positionals: [.init("DIR", help: "the drop folder; processed/ and failed/ are made inside")]),
         CommandSpec(name: "serve", abstract: "HTTP listener with POST /v1/feed (bearer token)."),
     ],
@@ -68,6 +78,28 @@ let databaseURL: String
 do {
     logger = Logger(service: config.service, threshold: try env.logLevel())
     databaseURL = try env.string(ConfigVariable.databaseURL.name)
+} catch {
+    FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
+    ExitCode.configuration.exit()
+}
+/// `--encoding` (load, watch), else `TIERGUARD_FEED_ENCODING`; a bad option is a usage error (64), a bad
+/// variable a configuration error.
+let feedEncoding: FeedEncoding
+do {
+    if let value = arguments.option("encoding") {
+        guard let parsed = FeedEncoding(setting: value) else {
+            FileHandle.standardError.write(Data("tierguard-ingest: --encoding \(value): expected utf8 or gbk\n".utf8))
+            ExitCode.usage.exit()
+        }
+        feedEncoding = parsed
+    } else {
+        let value = try env.string(encodingVariable.name)
+        guard let parsed = FeedEncoding(setting: value) else {
+            FileHandle.standardError.write(Data("tierguard-ingest: \(encodingVariable.name)=\(value): expected utf8 or gbk\n".utf8))
+            ExitCode.configuration.exit()
+        }
+        feedEncoding = parsed
+    }
 } catch {
     FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
     ExitCode.configuration.exit()
@@ -109,6 +141,7 @@ case "load":
         var failed = false
         for path in arguments.positionals {
             var options = IngestOptions()
+            options.encoding = feedEncoding
             if isatty(2) == 1 {
                 let started = monotonicSeconds()
                 options.progress = { lines in
@@ -161,7 +194,9 @@ case "watch":
                 var isDirectory: ObjCBool = false
                 guard fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
                 do {
-                    let result = try FeedIngestor.ingest(session: session, path: path, source: .watch)
+                    var options = IngestOptions()
+                    options.encoding = feedEncoding
+                    let result = try FeedIngestor.ingest(session: session, path: path, source: .watch, options: options)
                     logger.info("feed applied", metadata: summary(result).merging(["file": name]) { a, _ in a })
                     try? fm.removeItem(atPath: "\(dir)/processed/\(name)")
                     try fm.moveItem(atPath: path, toPath: "\(dir)/processed/\(name)")
@@ -223,7 +258,7 @@ case "serve":
     }
     if tokens.entries.isEmpty { logger.warning("TIERGUARD_INGEST_TOKENS is empty: every POST /v1/feed will be refused") }
     server.route("POST", "/v1/feed", FeedRoute.handler(tokens: tokens, limiter: limiter, connection: connection,
-                                                       logger: logger, rejects: rejects))
+                                                       logger: logger, rejects: rejects, encoding: feedEncoding))
     do {
         let port = try server.start()
         logger.info("listening", metadata: ["port": "\(port)"])
@@ -255,7 +290,7 @@ enum FeedRoute {
     }
 
     static func handler(tokens: FeedTokens, limiter: FeedRateLimiter, connection: PostgresConnection,
-                        logger: Logger, rejects: Counter) -> HTTPServer.Handler {
+                        logger: Logger, rejects: Counter, encoding: FeedEncoding) -> HTTPServer.Handler {
         return { request in
             let tokenName: String
             switch tokens.verify(authorization: request.headers.values("Authorization").first) {
@@ -277,7 +312,10 @@ enum FeedRoute {
             let body = request.body
             do {
                 let result = try await connection.withSession { session in
-                    try FeedIngestor.ingest(session: session, bytes: body, source: .http, fileName: "http:\(tokenName)")
+                    var options = IngestOptions()
+                    options.encoding = encoding
+                    return try FeedIngestor.ingest(session: session, bytes: body, source: .http, fileName: "http:\(tokenName)",
+                                                   options: options)
                 }
                 logger.info("feed applied", metadata: summary(result).merging(["token": tokenName]) { a, _ in a })
                 rejects.increment(by: Double(result.rejected))

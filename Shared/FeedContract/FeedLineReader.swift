@@ -16,6 +16,9 @@ import Darwin
 /// - A line longer than `maxLineLength` bytes (default 1 MiB, not counting the line end) is passed
 ///   on with the fault `.tooLong` and only its first 4,096 bytes; the rest is skipped, never buffered.
 /// - A line with a NUL byte or invalid UTF-8 is passed on with that fault (first offending byte).
+/// - Encodings (`FeedEncoding`): with `.gbk` the input is transcoded from GB18030 to UTF-8 before lines
+///   are split (`GB18030Transcoder`, fixed buffers); with `.utf8` and `refusesGBK`, a line that looks
+///   GBK-encoded (`GBKDetector`) stops the read with `FeedFileError.notUTF8` naming the file, line and byte.
 ///
 /// Not thread-safe: one reader is driven by one caller, and `bytes` of a line is valid only inside the
 /// callback.
@@ -49,6 +52,9 @@ public final class FeedLineReader {
         case containsNUL(offset: Int)
         /// An invalid UTF-8 sequence starting at `offset` (0-based).
         case invalidUTF8(offset: Int)
+        /// With `FeedEncoding.gbk`: a byte sequence that is not GB18030, at `offset` (0-based) of the line
+        /// as transcoded to UTF-8.
+        case invalidGB18030(offset: Int)
 
         /// The reject reason without the `line N: ` prefix.
         public var reason: String {
@@ -59,6 +65,8 @@ public final class FeedLineReader {
                 "NUL byte at byte \(offset + 1); a feed is UTF-8 text without NUL"
             case .invalidUTF8(let offset):
                 "not valid UTF-8 at byte \(offset + 1) (is the file GBK or another encoding? feeds are UTF-8)"
+            case .invalidGB18030(let offset):
+                "not valid GB18030 at byte \(offset + 1) of the line as transcoded to UTF-8 (the feed is read as GBK: TIERGUARD_FEED_ENCODING=gbk)"
             }
         }
     }
@@ -69,31 +77,56 @@ public final class FeedLineReader {
     }
 
     public let maxLineLength: Int
+    /// What the input is: UTF-8 as it stands, or GB18030 transcoded while streaming.
+    public let encoding: FeedEncoding
+    /// With `.utf8`: refuse the whole input (`FeedFileError.notUTF8`) at the first line that looks
+    /// GBK-encoded (`GBKDetector`), instead of rejecting that line. Off by default so the reader alone
+    /// reports every line's fault; `FeedIngestor` turns it on for every feed.
+    public var refusesGBK = false
+    /// The file's name for messages (`init(path:)` sets it; `FeedIngestor` sets the batch's file name).
+    public var sourceName: String?
     private let chunkSize: Int
     private var source: Source
+    private let transcoder: GB18030Transcoder?
+    private lazy var gbkDetector = GBKDetector()
+    /// A valid line with a 3- or 4-byte UTF-8 sequence (Chinese text in UTF-8) came before: the file is
+    /// UTF-8, and a later GBK-looking line is that line's fault, not the file's (`GBKDetector`).
+    private var sawCJKUTF8 = false
     private let buffer: UnsafeMutablePointer<UInt8>
     private let capacity: Int
 
     /// Opens `path` for reading.
     public convenience init(path: String, maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
-                            chunkSize: Int = 1 << 20) throws(FeedFileError) {
+                            chunkSize: Int = 1 << 20, encoding: FeedEncoding = .utf8) throws(FeedFileError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             throw FeedFileError(code: .readFailed, message: "cannot open feed \(path): \(String(cString: strerror(code)))")
         }
-        self.init(fileDescriptor: fd, closeWhenDone: true, maxLineLength: maxLineLength, chunkSize: chunkSize)
+        do {
+            try self.init(fileDescriptor: fd, closeWhenDone: true, maxLineLength: maxLineLength, chunkSize: chunkSize,
+                          encoding: encoding)
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+        sourceName = path
     }
 
     /// Reads from an open descriptor (stdin is 0); closes it when the reader goes away if `closeWhenDone`.
-    public init(fileDescriptor: Int32, closeWhenDone: Bool = false,
-                maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
-        precondition(maxLineLength > 0 && chunkSize > 0)
-        self.maxLineLength = maxLineLength
-        self.chunkSize = chunkSize
-        self.source = .descriptor(fileDescriptor, close: closeWhenDone)
-        self.capacity = chunkSize + maxLineLength + FeedLineReader.lineEndAndBOMSlack
-        self.buffer = .allocate(capacity: capacity)
+    public convenience init(fileDescriptor: Int32, closeWhenDone: Bool = false,
+                            maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
+        self.init(source: .descriptor(fileDescriptor, close: closeWhenDone), maxLineLength: maxLineLength,
+                  chunkSize: chunkSize, encoding: .utf8, transcoder: nil)
+    }
+
+    /// Reads from an open descriptor in `encoding`; throws only for `.gbk` when iconv cannot convert
+    /// GB18030 (the descriptor is then left open).
+    public convenience init(fileDescriptor: Int32, closeWhenDone: Bool = false,
+                            maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20,
+                            encoding: FeedEncoding) throws(FeedFileError) {
+        self.init(source: .descriptor(fileDescriptor, close: closeWhenDone), maxLineLength: maxLineLength,
+                  chunkSize: chunkSize, encoding: encoding, transcoder: encoding == .gbk ? try GB18030Transcoder() : nil)
     }
 
     /// Bytes a pending line may hold past `maxLineLength` before it is skipped as overlong: its `\r`,
@@ -102,11 +135,27 @@ public final class FeedLineReader {
     static let lineEndAndBOMSlack = 4
 
     /// Reads from bytes in memory (an HTTP body, a test), in `chunkSize` pieces like a file.
-    public init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
+    public convenience init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
+                            chunkSize: Int = 1 << 20) {
+        self.init(source: .bytes(bytes, position: 0), maxLineLength: maxLineLength, chunkSize: chunkSize,
+                  encoding: .utf8, transcoder: nil)
+    }
+
+    /// Reads from bytes in memory in `encoding`; throws only for `.gbk` when iconv cannot convert GB18030.
+    public convenience init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
+                            chunkSize: Int = 1 << 20, encoding: FeedEncoding) throws(FeedFileError) {
+        self.init(source: .bytes(bytes, position: 0), maxLineLength: maxLineLength, chunkSize: chunkSize,
+                  encoding: encoding, transcoder: encoding == .gbk ? try GB18030Transcoder() : nil)
+    }
+
+    private init(source: Source, maxLineLength: Int, chunkSize: Int, encoding: FeedEncoding,
+                 transcoder: GB18030Transcoder?) {
         precondition(maxLineLength > 0 && chunkSize > 0)
         self.maxLineLength = maxLineLength
+        self.encoding = encoding
+        self.transcoder = transcoder
         self.chunkSize = chunkSize
-        self.source = .bytes(bytes, position: 0)
+        self.source = source
         self.capacity = chunkSize + maxLineLength + FeedLineReader.lineEndAndBOMSlack
         self.buffer = .allocate(capacity: capacity)
     }
@@ -116,8 +165,14 @@ public final class FeedLineReader {
         buffer.deallocate()
     }
 
-    /// Reads up to `count` bytes into `into`; 0 at the end.
+    /// Reads up to `count` bytes of UTF-8 (transcoded, with `.gbk`) into `into`; 0 at the end.
     private func fill(_ into: UnsafeMutablePointer<UInt8>, _ count: Int) throws(FeedFileError) -> Int {
+        guard let transcoder else { return try fillRaw(into, count) }
+        return try transcoder.read(into: into, count) { (p, n) throws(FeedFileError) -> Int in try fillRaw(p, n) }
+    }
+
+    /// Reads up to `count` bytes of the input as it is into `into`; 0 at the end.
+    private func fillRaw(_ into: UnsafeMutablePointer<UInt8>, _ count: Int) throws(FeedFileError) -> Int {
         switch source {
         case .descriptor(let fd, _):
             while true {
@@ -173,8 +228,18 @@ public final class FeedLineReader {
             switch firstByteFault(p, count) {
             case nil: fault = nil
             case .nul(let offset): fault = .containsNUL(offset: offset)
-            case .invalidUTF8(let offset): fault = .invalidUTF8(offset: offset)
+            case .invalidUTF8(let offset) where encoding == .gbk: fault = .invalidGB18030(offset: offset)
+            case .invalidUTF8(let offset):
+                if refusesGBK && !sawCJKUTF8 && gbkDetector.looksGBK(UnsafeBufferPointer(start: p, count: count), invalidAt: offset) {
+                    throw FeedFileError(code: .notUTF8, message: """
+                        \(sourceName ?? "the feed") looks GBK-encoded at line \(lineNumber) byte \(offset + 1); feeds are \
+                        UTF-8: re-send it as UTF-8, or set TIERGUARD_FEED_ENCODING=gbk (tierguard-ingest load|watch \
+                        --encoding gbk) to transcode it; nothing of it was applied
+                        """)
+                }
+                fault = .invalidUTF8(offset: offset)
             }
+            if fault == nil && refusesGBK && !sawCJKUTF8 && GBKDetector.hasMultibyteUTF8(p, count) { sawCJKUTF8 = true }
             try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: p, count: count), fault: fault))
         }
 

@@ -67,6 +67,8 @@ public struct FeedFileError: Error, Hashable, Sendable, CustomStringConvertible 
         case badCSVHeader
         /// Reading the file failed (errno in the message).
         case readFailed
+        /// The file is not UTF-8 (it looks GBK-encoded: `FeedLineReader.refusesGBK`), or it cannot be transcoded.
+        case notUTF8
     }
 
     public var code: Code

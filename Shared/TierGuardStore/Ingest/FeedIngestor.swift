@@ -71,6 +71,10 @@ public struct IngestOptions: Sendable {
     /// The W3C traceparent put on this feed's `score_customer` jobs; nil = a fresh trace per feed, so
     /// one feed's path through ingest → scorer → notifier shares one trace id (`IngestResult.traceparent`).
     public var traceparent: String?
+    /// What the feed's bytes are: UTF-8 (the contract; a file that looks GBK is refused as a whole,
+    /// `FeedFileError.notUTF8`) or GBK/GB18030, transcoded while streaming (`FeedEncoding`).
+    /// `tierguard-ingest`: `TIERGUARD_FEED_ENCODING`, or `--encoding` on `load` and `watch`.
+    public var encoding: FeedEncoding = .utf8
     public init() {}
 }
 
@@ -97,7 +101,13 @@ public enum FeedIngestor {
     public static func ingest(session: PostgresSession, path: String, format: FeedFormat? = nil,
                               source: IngestSource? = nil, options: IngestOptions = IngestOptions()) throws -> IngestResult {
         if path == "-" {
-            let reader = FeedLineReader(fileDescriptor: 0)
+            let reader: FeedLineReader
+            do {
+                reader = try FeedLineReader(fileDescriptor: 0, encoding: options.encoding)
+            } catch {
+                try recordFailure(session: session, source: source ?? .stdin, fileName: nil, checksum: nil,
+                                  format: format ?? .ndjson, message: error.message)
+            }
             return try ingest(session: session, reader: reader, format: format ?? .ndjson, source: source ?? .stdin,
                               fileName: nil, checksum: nil, options: options)
         }
@@ -108,7 +118,7 @@ public enum FeedIngestor {
         let reader: FeedLineReader
         do {
             checksum = try FeedChecksum.sha256(path: path)
-            reader = try FeedLineReader(path: path)
+            reader = try FeedLineReader(path: path, encoding: options.encoding)
         } catch {
             try recordFailure(session: session, source: source ?? .file, fileName: path, checksum: nil,
                                      format: format, message: "\(error)")
@@ -121,15 +131,25 @@ public enum FeedIngestor {
     public static func ingest(session: PostgresSession, bytes: [UInt8], format: FeedFormat = .ndjson,
                               source: IngestSource = .http, fileName: String? = nil,
                               options: IngestOptions = IngestOptions()) throws -> IngestResult {
-        try ingest(session: session, reader: FeedLineReader(bytes: bytes), format: format, source: source,
-                   fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes), options: options)
+        let reader: FeedLineReader
+        do {
+            reader = try FeedLineReader(bytes: bytes, encoding: options.encoding)
+        } catch {
+            try recordFailure(session: session, source: source, fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes),
+                              format: format, message: error.message)
+        }
+        return try ingest(session: session, reader: reader, format: format, source: source,
+                          fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes), options: options)
     }
 
-    /// Ingests what `reader` yields; `checksum` is recorded as given.
+    /// Ingests what `reader` yields; `checksum` is recorded as given. The reader's own `encoding` counts
+    /// (not `options.encoding`); a UTF-8 reader is made to refuse a GBK-looking file as a whole.
     public static func ingest(session: PostgresSession, reader: FeedLineReader, format: FeedFormat,
                               source: IngestSource, fileName: String?, checksum: String?,
                               options: IngestOptions = IngestOptions()) throws -> IngestResult {
         let started = monotonicSeconds()
+        reader.refusesGBK = true
+        if reader.sourceName == nil { reader.sourceName = fileName }
         do {
             var result = try session.withTransaction { session in
                 try run(session: session, reader: reader, format: format, source: source, fileName: fileName,
