@@ -21,6 +21,7 @@ import TierGuardStore
 enum ScoreBench {
     static let spec = CommandSpec(
         name: "score", abstract: "Whole-book rescore in customers/s, beside one SQL statement for three months of 月日均",
+        flags: [.init("reuse-archive", help: "keep the archive a previous run built (same --customers/--days) instead of rebuilding it")],
         options: [
             BenchArguments.databaseURLOption,
             .init("customers", valueName: "n", help: "customers in the book (default 10000)"),
@@ -38,10 +39,11 @@ enum ScoreBench {
         let rounds = try parsed.int("rounds") ?? 3
         let chunk = try parsed.int("chunk") ?? 1_000
         let parallelism = try parsed.int("parallelism") ?? 2
+        let reuse = parsed.flag("reuse-archive")
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
-                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism))
+                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism, reuse: reuse))
                 } catch { continuation.resume(throwing: error) }
             }.start()
         }
@@ -49,19 +51,27 @@ enum ScoreBench {
 
     static func format(_ x: Double) -> String { String(format: "%.3f", x) }
 
-    private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int, parallelism: Int) throws -> Int32 {
+    private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int, parallelism: Int,
+                                reuse: Bool) throws -> Int32 {
         let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-scorer"))
         defer { session.close() }
-        try session.executeScript(unsafeSQL: "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        try TierGuardSchema.migrate(session)
         let bd = CalendarDate("2026-03-14")!
         let start = bd.adding(days: -(days - 1))
-        let t0 = monotonicSeconds()
-        try buildArchive(session, customers: customers, start: start, days: days)
-        try session.execute(PostgresQuery("ANALYZE"))
-        try session.execute(PostgresQuery("CHECKPOINT"))
-        print("archive: \(customers) customers × 3 accounts × \(days) days = \(customers * 3 * days) balances, "
-              + "\(customers * 6) transactions, built in \(format(monotonicSeconds() - t0)) s; BD \(bd)")
+        let expectedBalances = customers * 3 * days
+        let existing = reuse ? try? session.query(PostgresQuery(
+            "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM balances)"))[0] : nil
+        if let existing, try existing.decode(Int.self, at: 0) == customers, try existing.decode(Int.self, at: 1) == expectedBalances {
+            print("archive: reusing \(customers) customers × 3 accounts × \(days) days; BD \(bd)")
+        } else {
+            try session.executeScript(unsafeSQL: "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+            try TierGuardSchema.migrate(session)
+            let t0 = monotonicSeconds()
+            try buildArchive(session, customers: customers, start: start, days: days)
+            try session.execute(PostgresQuery("ANALYZE"))
+            try session.execute(PostgresQuery("CHECKPOINT"))
+            print("archive: \(customers) customers × 3 accounts × \(days) days = \(expectedBalances) balances, "
+                  + "\(customers * 6) transactions, built in \(format(monotonicSeconds() - t0)) s; BD \(bd)")
+        }
 
         let logger = Logger(service: "tierguard-scorer", threshold: .warning)
         let m0 = bd.firstOfMonth

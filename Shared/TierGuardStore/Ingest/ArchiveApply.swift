@@ -234,6 +234,10 @@ enum ArchiveApply {
         let probe = !(singleLines && counts.matchedArchive == 0)
         let notExists = probe
             ? "NOT EXISTS (SELECT 1 FROM \(spec.table) a WHERE \(spec.keyMatch(archive: "a", staging: "s")))" : "true"
+        // Every staged row whose account is known becomes a new archive row (no key repeats, none was in
+        // the archive): the customers it touches are those of the staged accounts, found from their few
+        // distinct ids instead of a `RETURNING` of every inserted row (1.6 s of a 1M-transaction feed).
+        let touchedFromAccounts = singleLines && counts.matchedArchive == 0 && spec.accountColumn != nil
         func insertSQL(onConflict: Bool) -> String {
             let conflict = onConflict ? """
                  ON CONFLICT (\(spec.conflictKeys.joined(separator: ", "))) DO UPDATE SET
@@ -247,6 +251,7 @@ enum ArchiveApply {
                 SELECT \(selectCols.joined(separator: ", ")) FROM \(insertFrom) WHERE \(onConflict ? "true" : notExists)\(conflict)
                 """
             guard let touchedCustomer else { return insert }
+            if touchedFromAccounts && !onConflict { return insert }
             return """
                 WITH i AS (\(insert) RETURNING \(touchedCustomer) AS customer_id)
                 INSERT INTO tg_touched SELECT DISTINCT customer_id FROM i
@@ -259,7 +264,16 @@ enum ArchiveApply {
         let redo = spec.type == .customer ? IngestSQL.customersUpsert.binding(batchId)
             : PostgresQuery(unsafeSQL: insertSQL(onConflict: true)).binding(batchId)
         do {
-            _ = try session.withTransaction { s in try s.execute(insert) }
+            _ = try session.withTransaction { s in
+                try s.execute(insert)
+                if touchedFromAccounts, let accountColumn = spec.accountColumn {
+                    try s.execute(PostgresQuery(unsafeSQL: """
+                        INSERT INTO tg_touched SELECT DISTINCT acc.customer_id
+                        FROM (SELECT DISTINCT s.\(accountColumn) AS account_id FROM \(stg) s) d
+                        JOIN accounts acc ON acc.account_id = d.account_id
+                        """))
+                }
+            }
         } catch let error as PostgresError where error.isUniqueViolation {
             try session.execute(redo)
         }
