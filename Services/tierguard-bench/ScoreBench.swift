@@ -137,6 +137,13 @@ enum ScoreBench {
         let bd = start.adding(days: days - 1)
         let hash = "\\\\x00"
         try session.withTransaction { s in
+            // Month partitions as tierguard-ingest creates them (FeedIngestor), so the scorer's reads
+            // prune to the months they need, as they do on a real archive.
+            for table in ["balances", "transactions"] {
+                try s.execute(PostgresQuery("SELECT tierguard_ensure_month_partitions($1::regclass, $2::date, $3::date)")
+                    .binding(table, PostgresDate(year: start.year, month: start.month, day: start.day),
+                             PostgresDate(year: bd.year, month: bd.month, day: bd.day)))
+            }
             try s.copyFrom(PostgresQuery(unsafeSQL: """
                 COPY customers (customer_id, name, id_type, risk_level, risk_assessed_on, annual_income_fen, rm_id,
                     branch_id, opened_on, status, marketing_opt_out, content_hash, first_batch_id, last_batch_id) FROM STDIN
