@@ -4,15 +4,18 @@ import ServiceKit
 import TierGuardModel
 import TierGuardStore
 
-/// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--chunk 1000] [--parallelism 2]`
+/// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--next-days 3]
+/// [--chunk 1000] [--parallelism 2] [--reuse-archive]`
 ///
 /// Resets the database's `public` schema (use a scratch database), migrates, and builds an
-/// archive with COPY: per customer 3 asset accounts (demand deposit, time deposit maturing inside
+/// archive with COPY into month partitions (as ingest creates them): per customer 3 asset accounts (demand deposit, time deposit maturing inside
 /// the book, wealth) with a balance every day for `days` days, and 6 transactions (deposits,
 /// transfers out to another bank, card spend, fees). Balances follow a per-customer level with
 /// steps, so tiers, watch months, downgrade warnings and signals all occur.
 ///
-/// Each round times (1) the whole-book rescore (`BookScorer.run`: load, model, COPY + INSERT…SELECT,
+/// Rounds on the archive's business date (the first writes every score, later ones find them
+/// unchanged), then `--next-days` rounds one business day later each, in which every score
+/// changes — the daily job's case. Each round times (1) the whole-book rescore (`BookScorer.run`: load, model, COPY + INSERT…SELECT,
 /// history, alerts, notification jobs), and (2) the ceiling in the same run: one bare SQL statement
 /// computing the last three calendar months' 月日均 of every customer from the same balances
 /// (dense daily balances, so no carry-forward), returned to the client. Prints customers/s of both,
@@ -29,6 +32,7 @@ enum ScoreBench {
             .init("rounds", valueName: "n", help: "timed rounds; the median is reported (default 3)"),
             .init("chunk", valueName: "n", help: "customers per chunk (default 1000)"),
             .init("parallelism", valueName: "n", help: "scoring workers (default 2)"),
+            .init("next-days", valueName: "n", help: "rounds after those, each a business day later (default 3)"),
         ])
 
     static func run(_ arguments: [String]) async throws -> Int32 {
@@ -40,10 +44,11 @@ enum ScoreBench {
         let chunk = try parsed.int("chunk") ?? 1_000
         let parallelism = try parsed.int("parallelism") ?? 2
         let reuse = parsed.flag("reuse-archive")
+        let nextDays = try parsed.int("next-days") ?? 3
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
-                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism, reuse: reuse))
+                    continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism, reuse: reuse, nextDays: nextDays))
                 } catch { continuation.resume(throwing: error) }
             }.start()
         }
@@ -52,7 +57,7 @@ enum ScoreBench {
     static func format(_ x: Double) -> String { String(format: "%.3f", x) }
 
     private static func measure(url: String, customers: Int, days: Int, rounds: Int, chunk: Int, parallelism: Int,
-                                reuse: Bool) throws -> Int32 {
+                                reuse: Bool, nextDays: Int) throws -> Int32 {
         let session = try PostgresSession(configuration: PostgresConfiguration(url, applicationName: "tierguard-scorer"))
         defer { session.close() }
         let bd = CalendarDate("2026-03-14")!
@@ -86,9 +91,15 @@ enum ScoreBench {
               AND b.as_of >= '\(m3.first)' AND b.as_of < '\(m0)'
             GROUP BY b.customer_id
             """
-        var bookRates: [Double] = [], ceilingRates: [Double] = []
-        for round in 1...rounds {
-            let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: chunk, parallelism: parallelism)
+        var bookRates: [Double] = [], ceilingRates: [Double] = [], dailyRates: [Double] = []
+        // Same-day rounds rescore the business date again (after the first, every score is
+        // unchanged and only alerts are re-decided); next-day rounds move the business date on by a
+        // day each (TIERGUARD_BUSINESS_DATE, balances carried forward): every month-to-date sum
+        // moves, so every customer gets a new score row, as in the daily job.
+        let plan = (1...max(rounds, 1)).map { ("same day \($0)", bd) } + (0..<max(nextDays, 0)).map { ("next day +\($0 + 1)", bd.adding(days: $0 + 1)) }
+        for (label, day) in plan {
+            let settings = ScoringSettings(businessDateOverride: day == bd ? nil : day)
+            let book = BookScorer(settings: settings, logger: logger, chunkSize: chunk, parallelism: parallelism)
             let summary = try book.run(session)
             guard summary.customers == customers else {
                 throw ScoringError("scored \(summary.customers) customers, expected \(customers)")
@@ -100,12 +111,12 @@ enum ScoreBench {
             let ceilingSeconds = monotonicSeconds() - t1
             guard rows.count == customers else { throw ScoringError("ceiling returned \(rows.count) rows") }
             let rate = summary.customersPerSecond, ceiling = Double(customers) / ceilingSeconds
-            bookRates.append(rate)
+            if day == bd { bookRates.append(rate) } else { dailyRates.append(rate) }
             ceilingRates.append(ceiling)
-            print("round \(round): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
-                  + "(\(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), model \(format(summary.computeSeconds)), "
-                  + "write \(format(summary.writeSeconds))); ceiling (bare SQL, 3 months of 月日均) \(format(ceilingSeconds)) s = "
-                  + "\(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")
+            print("\(label) (BD \(day)): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
+                  + "(\(summary.scoreRows) score rows written, \(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), "
+                  + "model \(format(summary.computeSeconds)), write \(format(summary.writeSeconds))); ceiling (bare SQL, 3 months of 月日均) "
+                  + "\(format(ceilingSeconds)) s = \(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")
         }
         let tiers = try session.query(PostgresQuery("""
             SELECT tier, count(*) FROM customer_status GROUP BY tier ORDER BY min(CASE tier WHEN 'standard' THEN 0 WHEN 'gold' THEN 1
@@ -113,8 +124,9 @@ enum ScoreBench {
             """)).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
         let warnings = try session.query(PostgresQuery("SELECT count(*) FROM customer_status WHERE downgrade_date IS NOT NULL"))[0].decode(Int.self, at: 0)
         print("tiers: \(tiers.joined(separator: ", ")); downgrade warnings: \(warnings)")
-        let b = median(bookRates), c = median(ceilingRates)
-        print("median of \(rounds): whole-book \(Int(b)) customers/s, ceiling \(Int(c)) customers/s, ratio \(String(format: "%.2f", b / c))")
+        let b = median(bookRates), c = median(ceilingRates), d = median(dailyRates)
+        print("median of \(bookRates.count) same-day rounds: whole-book \(Int(b)) customers/s; of \(dailyRates.count) next-day rounds: "
+              + "\(Int(d)) customers/s; ceiling \(Int(c)) customers/s; ratios \(String(format: "%.2f", b / c)) / \(String(format: "%.2f", d / c))")
         return 0
     }
 

@@ -150,28 +150,8 @@ public enum JobSQL {
 /// with the file's name rather than running a queue without its statements.
 public enum JobSQLText {
     /// Statement name (file name without `.sql`) → SQL text.
-    public static let statements: [String: String] = {
-        guard let directory = Bundle.module.url(forResource: "SQL/Statements", withExtension: nil) else {
-            fatalError("the JobQueue resource bundle has no SQL/Statements folder")
-        }
-        let files: [URL]
-        do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-        } catch {
-            fatalError("cannot list \(directory.path): \(error)")
-        }
-        var texts: [String: String] = [:]
-        for file in files where file.pathExtension == "sql" {
-            do {
-                var text = try String(contentsOf: file, encoding: .utf8)
-                while text.last?.isNewline == true { text.removeLast() }
-                texts[file.deletingPathExtension().lastPathComponent] = text
-            } catch {
-                fatalError("cannot read \(file.path): \(error)")
-            }
-        }
-        return texts
-    }()
+    public static let statements: [String: String] = SQLResourceFolder.load(
+        Bundle.module.url(forResource: "SQL/Statements", withExtension: nil), name: "SQL/Statements of JobQueue")
 
     /// The text of `SQL/Statements/<name>.sql`.
     public static func statement(_ name: String) -> String {

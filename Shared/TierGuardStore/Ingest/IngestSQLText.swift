@@ -12,28 +12,8 @@ import Postgres
 ///
 /// A missing file is a packaging defect: the process stops naming it rather than ingest without it.
 enum IngestSQLText {
-    static let statements: [String: String] = {
-        guard let directory = Bundle.module.url(forResource: "SQL", withExtension: nil) else {
-            fatalError("the TierGuardStore resource bundle has no SQL folder (Shared/TierGuardStore/Ingest/SQL)")
-        }
-        let files: [URL]
-        do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-        } catch {
-            fatalError("cannot list \(directory.path): \(error)")
-        }
-        var texts: [String: String] = [:]
-        for file in files where file.pathExtension == "sql" {
-            do {
-                var text = try String(contentsOf: file, encoding: .utf8)
-                while text.last?.isNewline == true { text.removeLast() }
-                texts[file.deletingPathExtension().lastPathComponent] = text
-            } catch {
-                fatalError("cannot read \(file.path): \(error)")
-            }
-        }
-        return texts
-    }()
+    static let statements: [String: String] = SQLResourceFolder.load(
+        Bundle.module.url(forResource: "SQL", withExtension: nil), name: "Ingest/SQL of TierGuardStore")
 
     /// The text of `Ingest/SQL/<name>.sql`.
     static func statement(_ name: String) -> String {

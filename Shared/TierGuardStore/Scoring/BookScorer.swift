@@ -33,6 +33,8 @@ public final class BookScorer {
         public var customers = 0
         public var chunks = 0
         public var newAlerts = 0
+        /// New `customer_scores` rows (customers whose score changed).
+        public var scoreRows = 0
         public var resolvedAlerts = 0
         public var seconds = 0.0
         /// Thread-seconds summed over the workers: loading, the model, writing (commit included).
@@ -74,6 +76,7 @@ public final class BookScorer {
                     state.summary.customers += result.scores.count
                     state.summary.chunks += 1
                     state.summary.newAlerts += result.outcome.newAlerts.count
+                    state.summary.scoreRows += result.outcome.scores
                     state.summary.resolvedAlerts += result.outcome.resolved
                     state.summary.loadSeconds += result.loadSeconds
                     state.summary.computeSeconds += result.computeSeconds

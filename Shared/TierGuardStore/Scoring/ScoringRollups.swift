@@ -75,22 +75,17 @@ public enum ScoringRollups {
     }
 
     /// Recomputes every rollup from `balances` (for an archive loaded around the triggers, e.g. with
-    /// them disabled); the triggers keep them exact otherwise.
+    /// them disabled); the triggers keep them exact otherwise. Every (customer, account, month) key
+    /// goes into the trigger's `tg_rollup_keys` and the migrations' `tierguard_refresh_balance_rollups()`
+    /// recomputes them: one definition of a rollup, the triggers' own.
     public static func rebuild(_ session: PostgresSession) throws {
         try session.withTransaction { s in
-            try s.execute(PostgresQuery("TRUNCATE balance_month_rollups", name: "ScoringRollups.truncate"))
-            try s.execute(PostgresQuery("""
-                INSERT INTO balance_month_rollups (customer_id, account_id, month, first_day, last_day, last_fen, sum_fen)
-                SELECT customer_id, account_id, month, min(as_of), max(as_of), (array_agg(balance_fen ORDER BY as_of DESC))[1],
-                       least(sum(greatest(balance_fen, 0)::numeric * (next_day - as_of)), 9223372036854775807)::bigint
-                FROM (
-                    SELECT customer_id, account_id, date_trunc('month', as_of)::date AS month, as_of, balance_fen,
-                           coalesce(lead(as_of) OVER (PARTITION BY customer_id, account_id, date_trunc('month', as_of) ORDER BY as_of),
-                                    (date_trunc('month', as_of) + interval '1 month')::date) AS next_day
-                    FROM balances
-                ) x
-                GROUP BY customer_id, account_id, month
-                """, name: "ScoringRollups.rebuild"))
+            try s.executeScript(unsafeSQL: """
+                CREATE TEMP TABLE IF NOT EXISTS tg_rollup_keys (customer_id text, account_id text, month date) ON COMMIT DELETE ROWS;
+                TRUNCATE balance_month_rollups;
+                INSERT INTO tg_rollup_keys SELECT DISTINCT customer_id, account_id, date_trunc('month', as_of)::date FROM balances;
+                SELECT tierguard_refresh_balance_rollups();
+                """, name: "ScoringRollups.rebuild")
         }
     }
 }
