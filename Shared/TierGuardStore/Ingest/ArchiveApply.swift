@@ -121,17 +121,14 @@ struct ApplyCounts {
 /// - Ln's content is what the archive ends up holding (or `pending_records`, when its account is unknown).
 /// So accepted + unchanged + pending = record lines, and every change is in the audit trail.
 ///
-/// Where the time goes (`tierguard-bench ingest --phases`, 1,000,000 transactions, 2 shared cores,
-/// PostgreSQL 15, durable defaults, 2026-12-02): stream 5.2–5.5 s, analyze 0.5 s, apply transactions
-/// 13–16 s, jobs 0.25 s, commit 0.04 s. Inside the transactions apply: the duplicate check (`tg_dup`,
-/// GROUP BY over 1M keys) ~1.3 s, the classification count ~0.5 s, and the anti-join insert ~10 s.
-/// That insert is PostgreSQL's row-at-a-time `INSERT … SELECT` (no multi-insert before 16) into a table
-/// with two indexes (the primary key and the scorer's `(customer_id, booked_on)`): 7.5 s alone on a
-/// quiet machine, 5.8 s without the scorer's index, slower when sorted by either index; `\copy` of the
-/// same rows into the narrower benchmark table takes ~4 s; into this table, with both indexes, a COPY
-/// measured beside the `INSERT … SELECT` cost the same (index maintenance and WAL dominate), so streaming
-/// the anti-join out and back in would not help. The steps that classification proves empty are skipped
-/// (`mayRepeatKeys`, `ApplyCounts.matchedArchive`).
+/// Where the time goes (`tierguard-bench ingest --phases`, 1,000,000 transactions, 2 cores, PostgreSQL
+/// 15, durable defaults, quiet machine, 2026-12-07): stream 2.4–2.7 s, analyze 0.3 s, apply transactions
+/// 5.4–5.9 s, jobs 0.2 s, commit 0.03 s. The apply is PostgreSQL's row-at-a-time `INSERT … SELECT` (no
+/// multi-insert before 16) into a table with two indexes (the key and the scorer's `(customer_id,
+/// booked_on)`); a COPY into the same table measured as slow (index maintenance and WAL dominate), so
+/// streaming the anti-join out and back in would not help. The steps that classification proves empty are
+/// skipped (`mayRepeatKeys`, `ApplyCounts.matchedArchive`), and when every staged row is new the touched
+/// customers come from the staged accounts instead of a `RETURNING` of every row (~1.6 s of 1M rows).
 enum ArchiveApply {
     /// `mayRepeatKeys`: false when the stream saw every key of this type once (`RepeatedKeyDetector`);
     /// then the exact repeated-key check is skipped, and so are the steps the classification counts
