@@ -163,22 +163,10 @@ final class SlowClients: Sendable {
     init(port: Int, count: Int) throws {
         var opened: [Int32] = []
         for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw ClientError("socket: errno \(errno)") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard result == 0 else {
-                let code = errno
-                close(fd)
+            let fd: Int32
+            do { fd = try RawClient.connectLoopback(port: port) } catch {
                 for open in opened { close(open) }
-                throw ClientError("connect: errno \(code)")
+                throw error
             }
             opened.append(fd)
         }

@@ -11,8 +11,13 @@ struct RawClient: ~Copyable {
     private var pending: [UInt8] = []
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClientError("socket: \(errno)") }
+        fd = try Self.connectLoopback(port: port)
+    }
+
+    /// A blocking TCP socket connected to 127.0.0.1:`port` (closed again when the connect fails).
+    static func connectLoopback(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClientError("socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -27,6 +32,7 @@ struct RawClient: ~Copyable {
             close(fd)
             throw ClientError("connect: errno \(code)")
         }
+        return fd
     }
 
     deinit { close(fd) }
