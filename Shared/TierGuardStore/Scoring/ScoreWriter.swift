@@ -141,10 +141,11 @@ public struct ScoreWriter: Sendable {
         var hashes: [Int64] = []
         scoreLines.reserveCapacity(scores.count)
         hashes.reserveCapacity(scores.count)
+        var shared = SharedDocuments()
         for score in scores {
             var line = ""
             line.reserveCapacity(4096)
-            try Self.appendScoreLine(score, policy: policy, encoder: encoder, to: &line)
+            try Self.appendScoreLine(score, policy: policy, encoder: encoder, shared: &shared, to: &line)
             var hasher = FNV1a64()
             hasher.add(line)
             var history = ""
@@ -241,7 +242,26 @@ public struct ScoreWriter: Sendable {
         return outcome
     }
 
-    static func appendScoreLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder, to line: inout String) throws {
+    /// The COPY fields of the documents many customers of a chunk share, encoded once each:
+    /// suitability decisions depend only on the customer's risk level, assessment age, consent and
+    /// complaints against the catalog, and most customers raise no signal or the same few; a
+    /// dictionary lookup of the value costs a small part of `JSONEncoder`'s run.
+    struct SharedDocuments {
+        var suitability: [[SuitabilityDecision]: String] = [:]
+        var signals: [[Signal]: String] = [:]
+
+        mutating func field<T: Encodable & Hashable>(_ value: T, _ cache: WritableKeyPath<Self, [T: String]>,
+                                                      encoder: JSONEncoder) throws -> String {
+            if let field = self[keyPath: cache][value] { return field }
+            var field = ""
+            CopyText.field(String(decoding: try encoder.encode(value), as: UTF8.self), &field)
+            self[keyPath: cache][value] = field
+            return field
+        }
+    }
+
+    static func appendScoreLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder,
+                                shared: inout SharedDocuments, to line: inout String) throws {
         let a = score.assessment
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         CopyText.field(score.customerId, &line)
@@ -268,13 +288,13 @@ public struct ScoreWriter: Sendable {
         CopyText.field(w?.gap.map { String($0.value) }, &line)
         CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &line)
         CopyText.field(try w.map(json), &line)
-        CopyText.field(try json(score.signals), &line)
+        line += try shared.field(score.signals, \.signals, encoder: encoder)
         CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &line)
         CopyText.field(try json(score.value), &line)
         CopyText.field(String(score.value.contribution.total.value), &line)
         CopyText.field("\(score.value.retention.probability)", &line)
         CopyText.field(try json(score.nextBestAction.recommendations), &line)
-        CopyText.field(try json(score.nextBestAction.suitability), &line)
+        line += try shared.field(score.nextBestAction.suitability, \.suitability, encoder: encoder)
     }
 
     /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
