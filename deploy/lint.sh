@@ -274,7 +274,7 @@ if scaled.get("tierguard-notifier", {}).get("spec", {}).get("maxReplicaCount", 9
 auth = [d for _, d in of_kind("TriggerAuthentication")]
 if not any(r["name"] == "tierguard-database" and r["key"] == "operator-url"
            for a in auth for r in a["spec"].get("secretTargetRef", [])):
-    problem("TriggerAuthentication does not reference Secret tierguard-database key operator-url (read-only login)")
+    problem("TriggerAuthentication does not reference Secret tierguard-database key operator-url (the tierguard_operator login, not the owner)")
 
 # Compose: workers publish no host port (so --scale works); every service health-checks /readyz, drains within
 # stop_grace_period and waits for the one-shot migration.

@@ -19,9 +19,86 @@ import TierGuardStore
         column tierguard_notifier customers.name SELECT
         column tierguard_notifier customers.rm_id SELECT
         column tierguard_notifier customers.status SELECT
+        column tierguard_operator alerts.business_date INSERT
+        column tierguard_operator alerts.business_date UPDATE
+        column tierguard_operator alerts.cooldown_until INSERT
+        column tierguard_operator alerts.cooldown_until UPDATE
+        column tierguard_operator alerts.customer_id INSERT
+        column tierguard_operator alerts.dedup_key INSERT
+        column tierguard_operator alerts.first_business_date INSERT
+        column tierguard_operator alerts.kind INSERT
+        column tierguard_operator alerts.last_raised_at UPDATE
+        column tierguard_operator alerts.payload INSERT
+        column tierguard_operator alerts.payload UPDATE
+        column tierguard_operator alerts.resolved_at UPDATE
+        column tierguard_operator alerts.resolved_business_date UPDATE
+        column tierguard_operator alerts.state UPDATE
         column tierguard_operator complaints.decision UPDATE
         column tierguard_operator complaints.description UPDATE
         column tierguard_operator complaints.description_purged_at UPDATE
+        column tierguard_operator customer_preferences.automated_profiling_refused INSERT
+        column tierguard_operator customer_preferences.automated_profiling_refused UPDATE
+        column tierguard_operator customer_preferences.customer_id INSERT
+        column tierguard_operator customer_preferences.marketing_opt_out_recorded INSERT
+        column tierguard_operator customer_preferences.marketing_opt_out_recorded UPDATE
+        column tierguard_operator customer_preferences.recorded_at INSERT
+        column tierguard_operator customer_preferences.recorded_at UPDATE
+        column tierguard_operator customer_preferences.source INSERT
+        column tierguard_operator customer_preferences.source UPDATE
+        column tierguard_operator customer_scores.aum_fen INSERT
+        column tierguard_operator customer_scores.business_date INSERT
+        column tierguard_operator customer_scores.catalog_version INSERT
+        column tierguard_operator customer_scores.content_hash INSERT
+        column tierguard_operator customer_scores.contribution_fen INSERT
+        column tierguard_operator customer_scores.customer_id INSERT
+        column tierguard_operator customer_scores.first_balance_date INSERT
+        column tierguard_operator customer_scores.is_provisional INSERT
+        column tierguard_operator customer_scores.m1_before_first INSERT
+        column tierguard_operator customer_scores.m1_days INSERT
+        column tierguard_operator customer_scores.m1_month INSERT
+        column tierguard_operator customer_scores.m1_sum_fen INSERT
+        column tierguard_operator customer_scores.m2_before_first INSERT
+        column tierguard_operator customer_scores.m2_days INSERT
+        column tierguard_operator customer_scores.m2_month INSERT
+        column tierguard_operator customer_scores.m2_sum_fen INSERT
+        column tierguard_operator customer_scores.m3_before_first INSERT
+        column tierguard_operator customer_scores.m3_days INSERT
+        column tierguard_operator customer_scores.m3_month INSERT
+        column tierguard_operator customer_scores.m3_sum_fen INSERT
+        column tierguard_operator customer_scores.mtd_days INSERT
+        column tierguard_operator customer_scores.mtd_sum_fen INSERT
+        column tierguard_operator customer_scores.policy_version INSERT
+        column tierguard_operator customer_scores.recommendations INSERT
+        column tierguard_operator customer_scores.retention_probability INSERT
+        column tierguard_operator customer_scores.signal_codes INSERT
+        column tierguard_operator customer_scores.signals INSERT
+        column tierguard_operator customer_scores.suitability INSERT
+        column tierguard_operator customer_scores.tier INSERT
+        column tierguard_operator customer_scores.value INSERT
+        column tierguard_operator customer_scores.warning INSERT
+        column tierguard_operator customer_scores.warning_date INSERT
+        column tierguard_operator customer_scores.warning_extra_daily_fen INSERT
+        column tierguard_operator customer_scores.warning_from_tier INSERT
+        column tierguard_operator customer_scores.warning_gap_fen INSERT
+        column tierguard_operator customer_scores.warning_to_tier INSERT
+        column tierguard_operator customer_scores.watch_months INSERT
+        column tierguard_operator customer_tier_history.customer_id INSERT
+        column tierguard_operator customer_tier_history.deciding_month INSERT
+        column tierguard_operator customer_tier_history.deciding_month UPDATE
+        column tierguard_operator customer_tier_history.effective_on INSERT
+        column tierguard_operator customer_tier_history.floor_fen INSERT
+        column tierguard_operator customer_tier_history.floor_fen UPDATE
+        column tierguard_operator customer_tier_history.from_tier INSERT
+        column tierguard_operator customer_tier_history.from_tier UPDATE
+        column tierguard_operator customer_tier_history.kind INSERT
+        column tierguard_operator customer_tier_history.kind UPDATE
+        column tierguard_operator customer_tier_history.policy_version INSERT
+        column tierguard_operator customer_tier_history.policy_version UPDATE
+        column tierguard_operator customer_tier_history.reason INSERT
+        column tierguard_operator customer_tier_history.reason UPDATE
+        column tierguard_operator customer_tier_history.recorded_at UPDATE
+        column tierguard_operator customer_tier_history.to_tier INSERT
+        column tierguard_operator customer_tier_history.to_tier UPDATE
         column tierguard_operator customers.birth_date UPDATE
         column tierguard_operator customers.erased_at UPDATE
         column tierguard_operator customers.gender UPDATE
@@ -32,13 +109,38 @@ import TierGuardStore
         column tierguard_operator customers.phone_enc UPDATE
         column tierguard_operator customers.phone_hmac UPDATE
         column tierguard_operator customers.phone_key_id UPDATE
+        column tierguard_operator feedback_receipts.body INSERT
+        column tierguard_operator feedback_receipts.body UPDATE
+        column tierguard_operator feedback_receipts.key INSERT
+        column tierguard_operator feedback_receipts.kind INSERT
+        column tierguard_operator feedback_receipts.request_hash INSERT
+        column tierguard_operator feedback_receipts.source INSERT
+        column tierguard_operator feedback_receipts.status INSERT
+        column tierguard_operator feedback_receipts.status UPDATE
         column tierguard_operator feedback_surveys.comment UPDATE
         column tierguard_operator feedback_surveys.comment_purged_at UPDATE
         column tierguard_operator ingest_rejects.raw_text UPDATE
         column tierguard_operator ingest_rejects.raw_text_enc UPDATE
         column tierguard_operator ingest_rejects.raw_text_key_id UPDATE
+        column tierguard_operator notifications.reason UPDATE
+        column tierguard_operator notifications.state UPDATE
+        column tierguard_operator notifications.updated_at UPDATE
+        column tierguard_operator preference_events.automated_profiling_refused INSERT
+        column tierguard_operator preference_events.channel INSERT
+        column tierguard_operator preference_events.customer_id INSERT
+        column tierguard_operator preference_events.marketing_opt_out INSERT
+        column tierguard_operator preference_events.preference_id INSERT
+        column tierguard_operator preference_events.reason UPDATE
+        column tierguard_operator preference_events.recorded_at INSERT
+        column tierguard_operator preference_events.source INSERT
         column tierguard_operator rm_visits.note UPDATE
         column tierguard_operator rm_visits.note_purged_at UPDATE
+        column tierguard_operator scoring_policies.active INSERT
+        column tierguard_operator scoring_policies.active UPDATE
+        column tierguard_operator scoring_policies.last_used UPDATE
+        column tierguard_operator scoring_policies.policy INSERT
+        column tierguard_operator scoring_policies.policy UPDATE
+        column tierguard_operator scoring_policies.version INSERT
         column tierguard_rm customers.branch_id SELECT
         column tierguard_rm customers.customer_id SELECT
         column tierguard_rm customers.marketing_opt_out SELECT
@@ -264,6 +366,7 @@ import TierGuardStore
         table tierguard_operator customer_preferences SELECT
         table tierguard_operator customer_scores SELECT
         table tierguard_operator customer_status SELECT
+        table tierguard_operator customer_tier_history DELETE
         table tierguard_operator customer_tier_history SELECT
         table tierguard_operator customers SELECT
         table tierguard_operator feedback_pending SELECT
