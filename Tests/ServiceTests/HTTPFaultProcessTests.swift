@@ -11,12 +11,13 @@ import FoundationNetworking
 /// slowloris and slow bodies from `slowhttptest` (Debian), and file-descriptor exhaustion under a low
 /// `ulimit -n`, while `/livez` is polled and the job worker drains its queue.
 ///
-/// Figures with the full attack sizes and a longer window come from `deploy/chaos/http.sh`; these tests
-/// keep to ~30–40 s each on 2 shared cores. The throughput bound asserted here is loose: the scorer's
-/// own CPU per job under attack stays within 1.5× the baseline's. The issue's "within 10 % of the
-/// baseline throughput" is not asserted: on 2 shared cores slowhttptest itself burns about half a core
-/// and parallel suites come and go, so two short debug-build drains differ by more than that; the
-/// wall-clock rates are printed here and by http.sh.
+/// The issue's "throughput within 10 % of the baseline" is asserted by `deploy/chaos/http.sh` (release
+/// build, 10,000 jobs per drain, the median of 3 alternating pairs ≥ 0.9). These tests keep to ~30 s on
+/// 2 shared cores in a debug build, with one 600-job drain of each kind (a second or two each), too short
+/// for a wall-clock bound that parallel suites cannot break; they assert the listener's cost to the
+/// worker instead: the scorer's own CPU per job under attack stays within 1.5× the baseline's (measured
+/// 1.00–1.18× in 5 runs on 2026-12-07, load 1.1–2.6), with the attacker throttled as a remote host
+/// would be (``Attacker``) and still holding the listener full. The wall-clock rates are printed.
 @Suite(.serialized) struct HTTPFaultProcessTests {
     /// `slowhttptest`, installed with apt-get when missing and we are root; `nil` when unavailable.
     static let slowhttptest: String? = {
@@ -32,9 +33,10 @@ import FoundationNetworking
     }()
 
     /// 400 slowloris connections (more than the 256 the listener admits) for 15 s, then 200 slow
-    /// bodies for 6 s, against a scorer draining 600 customers' scoring jobs: every `/livez` probe
-    /// (a fresh connection every 200 ms) answers 200 within 1 s, the scorer's CPU per job stays within
-    /// 1.5× that of an unattacked drain of a copy of the same database, and SIGTERM still exits 0.
+    /// bodies for 6 s, against a scorer draining 600 customers' scoring jobs: the listener is full
+    /// (≥ 200 open connections seen), every `/livez` probe (a fresh connection every 200 ms) answers 200
+    /// within 1 s, the scorer's CPU per job stays within 1.5× that of an unattacked drain of a copy of
+    /// the same database, and SIGTERM still exits 0.
     @Test(.enabled(if: slowhttptest != nil, "slowhttptest is not installed and cannot be (needs root and apt-get)"))
     func slowhttptestKeepsLivezUpAndTheWorkerDraining() async throws {
         let tool = try #require(Self.slowhttptest)
@@ -76,10 +78,13 @@ import FoundationNetworking
         let attacked = try await Self.drain(url: copyURL) { port in try await Self.attackAndProbe(tool: tool, port: port) }
         print("HTTPFaultProcessTests: baseline \(Int(baseline.rate)) jobs/s, under slowloris \(Int(attacked.rate)) jobs/s "
               + "(\(Int((attacked.rate / baseline.rate * 100).rounded())) %), scorer CPU \(Int(baseline.cpuPerJob * 1e6)) / "
-              + "\(Int(attacked.cpuPerJob * 1e6)) µs per job, \(attacked.probes.count) /livez probes, "
+              + "\(Int(attacked.cpuPerJob * 1e6)) µs per job (\(String(format: "%.2f", attacked.cpuPerJob / baseline.cpuPerJob))×), "
+              + "up to \(attacked.mostOpen) connections open, \(attacked.probes.count) /livez probes, "
               + "slowest \(attacked.probes.map(\.seconds).max() ?? 0) s")
         #expect(baseline.jobs == jobs && attacked.jobs == jobs)
         #expect(attacked.probes.count >= 50)
+        // The throttled attacker still fills the listener (256 slots).
+        #expect(attacked.mostOpen >= 200, "at most \(attacked.mostOpen) connections were open during slowloris")
         #expect(attacked.probes.allSatisfy { $0.status == 200 && $0.seconds < 1 }, "\(attacked.probes.filter { $0.status != 200 || $0.seconds >= 1 })")
         // The listener's cost to the worker: the scorer's own CPU per job, which other processes on the
         // machine (the attacker, parallel test suites) do not inflate the way they do wall-clock rates.
@@ -167,12 +172,14 @@ import FoundationNetworking
         /// The scorer process's own CPU seconds per job over the drain (user + system).
         var cpuPerJob: Double
         var probes: [Probe]
+        /// The most connections the listener held open during the attack (0 without one).
+        var mostOpen: Int
     }
 
     /// Starts a scorer on `url`, runs `attack(port)` (when given; jobs are released 2 s into it), waits
     /// until they are all completed, then SIGTERMs it (exit 0 expected). The rate is jobs over the span
     /// from the first claim to the last completion (database clock).
-    static func drain(url: String, attack: (@Sendable (Int) async throws -> [Probe])?) async throws -> Drain {
+    static func drain(url: String, attack: (@Sendable (Int) async throws -> (probes: [Probe], mostOpen: Int))?) async throws -> Drain {
         let port = LocalCluster.freePort()
         let scorer = try ServiceProcess("tierguard-scorer", ["run"], environment: [
             "DATABASE_URL": url, "TIERGUARD_HTTP_PORT": String(port), "TIERGUARD_HTTP_HOST": "127.0.0.1",
@@ -200,7 +207,7 @@ import FoundationNetworking
                 .decode(Int.self, at: 0) == 0
         }
         let cpu = cpuSeconds(scorer.pid) - cpuBefore
-        let probes = try await running?.value ?? []
+        let attacked = try await running?.value
         let row = try session.query("""
             SELECT count(*), extract(epoch FROM max(finished_at) - min(attempted_at))::float8
             FROM tg_jobs WHERE kind = 'score_customer'
@@ -210,32 +217,92 @@ import FoundationNetworking
         #expect(await probe(port: port, timeout: 1).status == 200)
         scorer.signal(SIGTERM)
         #expect(try scorer.waitForExit(timeout: 30) == 0, "stderr: \(scorer.standardError.suffix(2000))")
-        return Drain(jobs: jobs, rate: Double(jobs) / max(span, 0.001), cpuPerJob: cpu / Double(max(jobs, 1)), probes: probes)
+        return Drain(jobs: jobs, rate: Double(jobs) / max(span, 0.001), cpuPerJob: cpu / Double(max(jobs, 1)),
+                     probes: attacked?.probes ?? [], mostOpen: attacked?.mostOpen ?? 0)
     }
 
-    /// Runs slowhttptest in
-    /// slowloris mode (400 connections, 200/s, a header line every second, 15 s), then in slow-body
-    /// mode (200 connections, 6 s), polling `/livez` every 200 ms throughout.
-    static func attackAndProbe(tool: String, port: Int) async throws -> [Probe] {
+    /// Runs slowhttptest in slowloris mode (400 connections, 200/s, a header line every second, 15 s),
+    /// then in slow-body mode (200 connections, 6 s), polling `/livez` every 200 ms throughout. The
+    /// attacker stands in for a remote host, so it runs as ``Attacker`` sets it up: at idle priority
+    /// with a small CPU quota (slowhttptest spins in `poll`). Returns the probes and the most open
+    /// connections the listener reported during the slowloris phase.
+    static func attackAndProbe(tool: String, port: Int) async throws -> (probes: [Probe], mostOpen: Int) {
         var probes: [Probe] = []
+        var mostOpen = 0
+        let attacker = Attacker()
+        defer { attacker.remove() }
         for (mode, connections, seconds) in [("-H", 400, 15), ("-B", 200, 6)] {
-            let attack = Process()
-            attack.executableURL = URL(fileURLWithPath: tool)
-            attack.arguments = [mode, "-c", String(connections), "-r", "200", "-i", "1", "-l", String(seconds),
-                                "-u", "http://127.0.0.1:\(port)/livez"]
-            attack.standardOutput = FileHandle.nullDevice
-            attack.standardError = FileHandle.nullDevice
-            try attack.run()
+            let attack = try attacker.run(tool, [mode, "-c", String(connections), "-r", "200", "-i", "1", "-l", String(seconds),
+                                                 "-u", "http://127.0.0.1:\(port)/livez"])
             defer { if attack.isRunning { kill(attack.processIdentifier, SIGKILL) } }
             let end = Date().addingTimeInterval(Double(seconds))
             while Date() < end && attack.isRunning {
                 probes.append(await probe(port: port, timeout: 2))
+                if mode == "-H", probes.count % 5 == 0 { mostOpen = max(mostOpen, await openConnections(port: port) ?? 0) }
                 try await Task.sleep(for: .milliseconds(200))
             }
             let deadline = Date().addingTimeInterval(15)
             while attack.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         }
-        return probes
+        return (probes, mostOpen)
+    }
+
+    /// The attacker's scheduling on this one machine, where it stands in for a remote host: SCHED_IDLE
+    /// (`chrt --idle 0`) and nice 19, and, as root with a cgroup-v1 `cpu` controller, a quota of 10 % of
+    /// one core. slowhttptest spins in `poll(2)` with a zero timeout, so unlimited it takes a whole core
+    /// the worker and PostgreSQL would otherwise use (a remote attacker takes none); the quota delays
+    /// its sends by at most one 100 ms period, and the test checks that it still fills the listener.
+    struct Attacker {
+        let cgroup: String?
+
+        init() {
+            let root = "/sys/fs/cgroup/cpu"
+            guard getuid() == 0, FileManager.default.fileExists(atPath: root + "/cpu.cfs_quota_us") else {
+                cgroup = nil
+                return
+            }
+            let path = root + "/tierguard-test-attacker-\(getpid())-\(UUID().uuidString.prefix(8))"
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+                try "100000".write(toFile: path + "/cpu.cfs_period_us", atomically: false, encoding: .utf8)
+                try "10000".write(toFile: path + "/cpu.cfs_quota_us", atomically: false, encoding: .utf8)
+                cgroup = path
+            } catch {
+                rmdir(path)
+                cgroup = nil
+            }
+        }
+
+        func run(_ tool: String, _ arguments: [String]) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            // The shell joins the cgroup, then becomes the attacker (same pid).
+            process.arguments = ["-c", #"[ -z "$0" ] || echo $$ > "$0/cgroup.procs"; exec chrt --idle 0 nice -n 19 "$@""#,
+                                 cgroup ?? "", tool] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        /// Removes the cgroup once its processes are gone (they are, after `attackAndProbe`'s waits).
+        func remove() {
+            guard let cgroup else { return }
+            let deadline = Date().addingTimeInterval(5)
+            while rmdir(cgroup) != 0 && errno == EBUSY && Date() < deadline { usleep(100_000) }
+        }
+    }
+
+    /// The listener's `tierguard_http_open_connections` gauge, `nil` when `/metrics` did not answer.
+    static func openConnections(port: Int) async -> Int? {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 2
+        let session = URLSession(configuration: configuration)
+        defer { session.invalidateAndCancel() }
+        guard let data = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!).0 else { return nil }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("tierguard_http_open_connections ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "").map { Int($0) } }
     }
 
     /// One `GET /livez` on a fresh connection; status 0 when nothing came back within `timeout`.
