@@ -97,7 +97,7 @@ import Testing
         #expect(try Self.applied(session) == 0)
         #expect(try IngestFault.count(session, "SELECT count(*) FROM ingest_batches WHERE status = 'failed'") == 2)
         watch.signal(SIGTERM)
-        #expect(try await IngestFault.exitStatus(watch, timeout: 15) == 0, "stderr: \(watch.standardError.suffix(300))")
+        #expect(try await watch.exitStatus(timeout: 15) == 0, "stderr: \(watch.standardError.suffix(300))")
     }
 
     @Test func theSameGBKFileIsTranscodedWithEncodingGBKOrTheVariable() async throws {
@@ -132,7 +132,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: inbox + "/processed/gbk2.ndjson"), "\(watch.standardError.suffix(300))")
         #expect(try IngestFault.count(session, "SELECT count(*) FROM customers WHERE customer_id = 'C2' AND name = '欧阳娜娜'") == 1)
         watch.signal(SIGTERM)
-        #expect(try await IngestFault.exitStatus(watch, timeout: 15) == 0, "stderr: \(watch.standardError.suffix(300))")
+        #expect(try await watch.exitStatus(timeout: 15) == 0, "stderr: \(watch.standardError.suffix(300))")
     }
 
     @Test func postFeedAnswers422WithTheReasonForAGBKBody() async throws {
@@ -153,6 +153,6 @@ import Testing
         defer { session.close() }
         #expect(try Self.applied(session) == 0)
         process.signal(SIGTERM)
-        #expect(try await IngestFault.exitStatus(process, timeout: 15) == 0, "stderr: \(process.standardError.suffix(300))")
+        #expect(try await process.exitStatus(timeout: 15) == 0, "stderr: \(process.standardError.suffix(300))")
     }
 }

@@ -258,7 +258,7 @@ import Testing
         #expect(reason.contains("the database refused the feed") && reason.contains("no_poison"), "\(reason)")
         if watch.process.isRunning {
             watch.signal(SIGTERM)
-            _ = try await IngestFault.exitStatus(watch, timeout: 15)
+            _ = try await watch.exitStatus(timeout: 15)
         }
     }
 
@@ -295,7 +295,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(300))
         first.signal(SIGKILL)
-        _ = try await IngestFault.exitStatus(first, timeout: 10)
+        _ = try await first.exitStatus(timeout: 10)
         try await IngestFault.poll(timeout: 120, "the killed watch's backend to go") {
             try IngestFault.ingestBackends(session) == 0
         }
@@ -316,7 +316,7 @@ import Testing
                 && FileManager.default.fileExists(atPath: inbox + "/processed/torn.ndjson")
         }
         second.signal(SIGTERM)
-        #expect(try await IngestFault.exitStatus(second, timeout: 15) == 0, "stderr: \(second.standardError)")
+        #expect(try await second.exitStatus(timeout: 15) == 0, "stderr: \(second.standardError)")
         #expect(try IngestFault.count(session, "SELECT count(*) FROM transactions") == counts.transactions)
         #expect(try IngestFault.count(session, "SELECT count(*) FROM customers") == counts.customers + 1)
         #expect(try IngestFault.count(session, "SELECT count(*) FROM ingest_batches WHERE source = 'watch' AND status = 'applied'") == 2)

@@ -169,16 +169,6 @@ enum IngestFault {
         return (process.process.terminationStatus, process.standardOutput, process.standardError, peak)
     }
 
-    /// Waits for a process to exit with `Task.sleep`.
-    static func exitStatus(_ process: ServiceProcess, timeout: Double) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.process.isRunning {
-            if Date() > deadline { process.signal(SIGKILL); throw Failure("no exit within \(timeout) s") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return process.process.terminationStatus
-    }
-
     /// Polls `condition` every 10 ms with `Task.sleep` (never blocking a cooperative thread) until it
     /// holds; throws after `timeout` seconds.
     static func poll(timeout: Double, _ what: String, _ condition: () throws -> Bool) async throws {

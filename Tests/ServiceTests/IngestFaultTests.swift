@@ -106,7 +106,7 @@ import Testing
             if let now = IngestFault.peakResidentBytes(pid: process.pid) { peak = max(peak, now) }
             let finishedFirst = !process.process.isRunning
             process.signal(SIGKILL)
-            _ = try await IngestFault.exitStatus(process, timeout: 10)
+            _ = try await process.exitStatus(timeout: 10)
             // A load that beat its kill left a committed batch: the kill point was missed (every apply
             // stage past the target also triggers the kill, so this should not happen); say so plainly.
             try #require(!finishedFirst, "load \(kill) finished before its kill \(point) (seed \(seed)); last seen: \(seen)")

@@ -35,16 +35,6 @@ struct IngestProcessError: Error, CustomStringConvertible {
         try session.query(PostgresQuery(sql))[0].decode(Int.self, at: 0)
     }
 
-    /// Waits for the process to exit with `Task.sleep`, never blocking a cooperative thread.
-    static func exitStatus(_ process: ServiceProcess, timeout: Double) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.process.isRunning {
-            if Date() > deadline { process.signal(SIGKILL); throw IngestProcessError("no exit within \(timeout) s") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.process.terminationStatus
-    }
-
     @Test func loadAppliesAFileEndToEnd() throws {
         let db = try TestDatabase.create()
         let dir = try Self.temporaryDirectory()
@@ -195,7 +185,7 @@ struct IngestProcessError: Error, CustomStringConvertible {
         #expect(again.accepted == 0 && again.unchanged == 3 && again.rejected == 1 && again.pending == 1)
 
         process.signal(SIGTERM)
-        #expect(try await Self.exitStatus(process, timeout: 15) == 0, "stderr: \(process.standardError)")
+        #expect(try await process.exitStatus(timeout: 15) == 0, "stderr: \(process.standardError)")
         #expect(!process.standardError.contains("s3cret-core-token"))
     }
 
@@ -222,7 +212,7 @@ struct IngestProcessError: Error, CustomStringConvertible {
         #expect((50...60).contains(retryAfter), "Retry-After \(retryAfter)")
 
         process.signal(SIGTERM)
-        #expect(try await Self.exitStatus(process, timeout: 15) == 0)
+        #expect(try await process.exitStatus(timeout: 15) == 0)
     }
 
     @Test func rejectsAndPendingAreListedMaskedByDefault() throws {

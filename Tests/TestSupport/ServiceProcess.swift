@@ -53,6 +53,20 @@ public final class ServiceProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// `waitForExit` for async callers: polls with `Task.sleep`, so a test never blocks a thread of the
+    /// cooperative pool (two here) that the code under test may need; SIGKILLs and throws at the deadline.
+    public func exitStatus(timeout: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw ClusterError(message: "\(process.executableURL?.lastPathComponent ?? "process") did not exit within \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process.terminationStatus
+    }
+
     public var standardOutput: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
     public var standardError: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
 
