@@ -66,6 +66,7 @@ enum ScoreBench {
         let existing = reuse ? try? session.query(PostgresQuery(
             "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM balances)"))[0] : nil
         if let existing, try existing.decode(Int.self, at: 0) == customers, try existing.decode(Int.self, at: 1) == expectedBalances {
+            try TierGuardSchema.migrate(session)  // migrations newer than the archive, if any
             print("archive: reusing \(customers) customers × 3 accounts × \(days) days; BD \(bd)")
         } else {
             try session.executeScript(unsafeSQL: "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
