@@ -84,26 +84,23 @@ do {
 }
 /// `--encoding` (load, watch), else `TIERGUARD_FEED_ENCODING`; a bad option is a usage error (64), a bad
 /// variable a configuration error.
-let feedEncoding: FeedEncoding
-do {
-    if let value = arguments.option("encoding") {
+let feedEncoding: FeedEncoding = {
+    /// `value` parsed, or the process stops with `code` naming where the value came from.
+    func parse(_ value: String, from origin: String, _ code: ExitCode) -> FeedEncoding {
         guard let parsed = FeedEncoding(setting: value) else {
-            FileHandle.standardError.write(Data("tierguard-ingest: --encoding \(value): expected utf8 or gbk\n".utf8))
-            ExitCode.usage.exit()
+            FileHandle.standardError.write(Data("tierguard-ingest: \(origin)\(value): expected utf8 or gbk\n".utf8))
+            code.exit()
         }
-        feedEncoding = parsed
-    } else {
-        let value = try env.string(encodingVariable.name)
-        guard let parsed = FeedEncoding(setting: value) else {
-            FileHandle.standardError.write(Data("tierguard-ingest: \(encodingVariable.name)=\(value): expected utf8 or gbk\n".utf8))
-            ExitCode.configuration.exit()
-        }
-        feedEncoding = parsed
+        return parsed
     }
-} catch {
-    FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
-    ExitCode.configuration.exit()
-}
+    if let value = arguments.option("encoding") { return parse(value, from: "--encoding ", .usage) }
+    do {
+        return parse(try env.string(encodingVariable.name), from: "\(encodingVariable.name)=", .configuration)
+    } catch {
+        FileHandle.standardError.write(Data("tierguard-ingest: \(error)\n".utf8))
+        ExitCode.configuration.exit()
+    }
+}()
 PersonalDataKeys.requireAtStartup(logger)
 let postgres = PostgresConfiguration(databaseURL, applicationName: "tierguard-ingest")
 

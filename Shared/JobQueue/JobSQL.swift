@@ -149,15 +149,9 @@ public enum JobSQL {
 /// A missing or unreadable file is a packaging defect, not a runtime condition: the process stops
 /// with the file's name rather than running a queue without its statements.
 public enum JobSQLText {
-    /// Statement name (file name without `.sql`) → SQL text.
-    public static let statements: [String: String] = SQLResourceFolder.load(
+    public static let folder = SQLResourceFolder(
         Bundle.module.url(forResource: "SQL/Statements", withExtension: nil), name: "SQL/Statements of JobQueue")
 
     /// The text of `SQL/Statements/<name>.sql`.
-    public static func statement(_ name: String) -> String {
-        guard let text = statements[name] else {
-            fatalError("the JobQueue resource SQL/Statements/\(name).sql is missing")
-        }
-        return text
-    }
+    public static func statement(_ name: String) -> String { folder.statement(name) }
 }

@@ -52,6 +52,15 @@ import Testing
     /// The 1-based byte of line 3 where the name starts (the JSON before it is ASCII in both encodings).
     static let nameByte = Array(#"{"type":"customer","customer_id":"C1","name":""#.utf8).count + 1
 
+    /// A temporary folder holding `gbk.ndjson` (the GBK export of C1 张三) and a fresh database with a session.
+    static func gbkFileAndDatabase() throws -> (dir: String, path: String, db: TestDatabase, session: PostgresSession) {
+        let dir = try IngestFault.temporaryDirectory()
+        let path = dir + "/gbk.ndjson"
+        try Data(gbkFeed("C1", "张三")).write(to: URL(fileURLWithPath: path))
+        let db = try TestDatabase.create()
+        return (dir, path, db, try db.session())
+    }
+
     /// Rows in every table a feed writes but `ingest_batches` (where a refused feed leaves its `failed` row).
     static func applied(_ session: PostgresSession) throws -> Int {
         try IngestFault.count(session, """
@@ -66,13 +75,8 @@ import Testing
     }
 
     @Test func aGBKFileIsRefusedAsAWholeByLoadAndByWatchNamingLineAndByte() async throws {
-        let dir = try IngestFault.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/gbk.ndjson"
-        try Data(Self.gbkFeed("C1", "张三")).write(to: URL(fileURLWithPath: path))
-        let db = try TestDatabase.create()
-        let session = try db.session()
-        defer { session.close() }
+        let (dir, path, db, session) = try Self.gbkFileAndDatabase()
+        defer { try? FileManager.default.removeItem(atPath: dir); session.close() }
 
         let load = try await IngestFault.runSampled(["load", path], environment: ["DATABASE_URL": db.url], timeout: 60)
         #expect(load.status == 65, "stdout: \(load.stdout) stderr: \(load.stderr)")
@@ -101,13 +105,8 @@ import Testing
     }
 
     @Test func theSameGBKFileIsTranscodedWithEncodingGBKOrTheVariable() async throws {
-        let dir = try IngestFault.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/gbk.ndjson"
-        try Data(Self.gbkFeed("C1", "张三")).write(to: URL(fileURLWithPath: path))
-        let db = try TestDatabase.create()
-        let session = try db.session()
-        defer { session.close() }
+        let (dir, path, db, session) = try Self.gbkFileAndDatabase()
+        defer { try? FileManager.default.removeItem(atPath: dir); session.close() }
 
         let load = try await IngestFault.runSampled(["load", "--encoding", "gbk", path], environment: ["DATABASE_URL": db.url],
                                                     timeout: 60)

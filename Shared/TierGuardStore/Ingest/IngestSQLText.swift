@@ -12,28 +12,23 @@ import Postgres
 ///
 /// A missing file is a packaging defect: the process stops naming it rather than ingest without it.
 enum IngestSQLText {
-    static let statements: [String: String] = SQLResourceFolder.load(
+    static let folder = SQLResourceFolder(
         Bundle.module.url(forResource: "SQL", withExtension: nil), name: "Ingest/SQL of TierGuardStore")
 
     /// The text of `Ingest/SQL/<name>.sql`.
-    static func statement(_ name: String) -> String {
-        guard let text = statements[name] else {
-            fatalError("the TierGuardStore resource Ingest/SQL/\(name).sql is missing")
-        }
-        return text
-    }
+    static func statement(_ name: String) -> String { folder.statement(name) }
 }
 
 /// The ingest statements read from `Ingest/SQL` (see `IngestSQLText`).
 enum IngestSQL {
     /// One feed applies at a time across ingest replicas (`FeedIngestor`), held to the commit.
-    static var applyLock: PostgresQuery { PostgresQuery(unsafeSQL: IngestSQLText.statement("archive_apply_lock")) }
+    static let applyLock = PostgresQuery(unsafeSQL: IngestSQLText.statement("archive_apply_lock"))
     /// Changed customers in place ($1 batch id); changed keys go to `tg_touched`.
-    static var customersUpdate: PostgresQuery { PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_update")) }
+    static let customersUpdate = PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_update"))
     /// New customers by anti-join ($1 batch id, $2 probe: false skips the per-row existence check when
     /// classification found no staged key in the archive). Run inside a savepoint.
-    static var customersInsert: PostgresQuery { PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_insert")) }
+    static let customersInsert = PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_insert"))
     /// The redo after a unique violation of `customersInsert` (a concurrent writer inserted a key
     /// meanwhile): the same rows with ON CONFLICT DO UPDATE where the content differs ($1 batch id).
-    static var customersUpsert: PostgresQuery { PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_upsert")) }
+    static let customersUpsert = PostgresQuery(unsafeSQL: IngestSQLText.statement("customers_upsert"))
 }
