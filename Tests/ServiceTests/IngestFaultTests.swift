@@ -91,8 +91,14 @@ import Testing
             ?? UInt64(Date().timeIntervalSince1970 * 1000)
         var random = SplitMix64(seed: seed)
         var schedule: [String] = []
+        // Held during each killed load: its job enqueue (`INSERT INTO tg_jobs`, after every apply statement,
+        // before COMMIT) waits on this lock, so a kill point whose statements all ran between two polls
+        // still meets the load waiting there, never past its COMMIT, however loaded the machine.
+        let blocker = try db.session()
+        defer { blocker.close() }
         for kill in 1...10 {
             let point = KillPoint.random(using: &random)
+            try blocker.executeScript(unsafeSQL: "BEGIN; LOCK TABLE tg_jobs IN SHARE MODE")
             let process = try ServiceProcess("tierguard-ingest", ["load", path], environment: env)
             var peak = 0
             var seen = "not started"
@@ -107,8 +113,10 @@ import Testing
             let finishedFirst = !process.process.isRunning
             process.signal(SIGKILL)
             _ = try await process.exitStatus(timeout: 10)
+            try blocker.executeScript(unsafeSQL: "ROLLBACK")
             // A load that beat its kill left a committed batch: the kill point was missed (every apply
-            // stage past the target also triggers the kill, so this should not happen); say so plainly.
+            // stage past the target triggers the kill, and the enqueue waits on the blocker's lock, so
+            // this should not happen); say so plainly.
             try #require(!finishedFirst, "load \(kill) finished before its kill \(point) (seed \(seed)); last seen: \(seen)")
             #expect(peak < peakMemoryLimit, "killed load \(kill): peak \(peak >> 20) MiB")
             let killed = Date()
@@ -140,8 +148,10 @@ import Testing
 /// 70 % of kills land in the COPY stream (read, parse, send: ~70 % of a debug load's time), at a
 /// uniformly drawn line; 30 % in the apply, at one of its long statements (ANALYZE, the month
 /// partitions, the customers, accounts, balances or transactions apply). Any later apply statement
-/// seen also triggers the kill, so a stage too quick to be sampled (2 ms polling) still kills the
-/// load before its COMMIT. A kill during the COMMIT itself is left out: its outcome is either.
+/// seen also triggers the kill, and the test holds a SHARE lock on `tg_jobs` during each killed load,
+/// so the load waits at its job enqueue: a stage too quick to be sampled (2 ms polling, slower on a
+/// loaded machine) still kills the load before its COMMIT. A kill during the COMMIT itself is left
+/// out: its outcome is either.
 enum KillPoint: CustomStringConvertible {
     case copyLine(fraction: Double)
     case applyStage(Int)
