@@ -145,3 +145,30 @@ struct SplitMix {
         #expect(try f.count("SELECT count(*) FROM customer_scores WHERE content_hash IS NULL") == 0)
     }
 }
+
+/// The loads and the alert decisions read a chunk by its id range (`ScoringSQL`), so a sparse list
+/// of ids must still score exactly its own customers and leave every customer between them alone.
+@Suite struct ScorerSparseChunkTests {
+    @Test func aSparseListScoresOnlyItsCustomersAndLeavesTheOnesBetweenAlone() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerPathsTests.seed(f, customers: 12)
+        _ = try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 12).run(session)
+        let openBetween = try f.count("SELECT count(*) FROM alerts WHERE state = 'open' AND customer_id > 'K000' AND customer_id < 'K011'")
+        #expect(openBetween > 0, "the seed must give the customers in between open alerts, or this test shows nothing")
+        let rowsBefore = try f.count("SELECT count(*) FROM customer_scores")
+
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
+        let sparse = try scorer.score(session, customerIds: ["K011", "K000"])
+        #expect(Set(sparse.scores.map(\.customerId)) == ["K000", "K011"])
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == rowsBefore + 2)
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE state = 'open' AND customer_id > 'K000' AND customer_id < 'K011'")
+                == openBetween)
+        // Each score is the one a chunk of that customer alone gives (no row of a neighbour leaked in).
+        for score in sparse.scores {
+            #expect(try scorer.score(session, customerIds: [score.customerId]).scores == [score])
+        }
+    }
+}

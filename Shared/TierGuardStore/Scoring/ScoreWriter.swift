@@ -52,9 +52,11 @@ public struct ScoreWriter: Sendable {
             m2_month date, m2_sum_fen bigint, m2_days integer, m2_before_first boolean,
             m1_month date, m1_sum_fen bigint, m1_days integer, m1_before_first boolean,
             watch_months integer, warning_date date, warning_from_tier text, warning_to_tier text,
-            warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals jsonb, signal_codes text[],
+            warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals_doc integer, signal_codes text[],
             value jsonb, contribution_fen bigint, retention_probability double precision,
-            recommendations jsonb, suitability jsonb, content_hash bigint) ON COMMIT DELETE ROWS;
+            recommendations jsonb, suitability_doc integer, content_hash bigint)
+            WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS tg_document_stage (doc integer PRIMARY KEY, body jsonb NOT NULL) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_history_stage (
             customer_id text, effective_on date, from_tier text, to_tier text, kind text, deciding_month date,
             floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
@@ -70,8 +72,19 @@ public struct ScoreWriter: Sendable {
         contribution_fen, retention_probability, recommendations, suitability, content_hash
         """
 
+    /// The stage's columns in `scoreColumns` order; each shared document is looked up by its
+    /// number (a primary-key probe of the chunk's few documents, so the plan and the row order
+    /// stay those of the stage).
     static let insertScores = PostgresQuery(unsafeSQL: """
-        INSERT INTO customer_scores (\(scoreColumns)) SELECT \(scoreColumns) FROM tg_score_stage
+        INSERT INTO customer_scores (\(scoreColumns))
+        SELECT customer_id, business_date, policy_version, catalog_version, tier, is_provisional, first_balance_date,
+            aum_fen, mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen,
+            m2_days, m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date,
+            warning_from_tier, warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning,
+            (SELECT body FROM tg_document_stage WHERE doc = signals_doc), signal_codes, value,
+            contribution_fen, retention_probability, recommendations,
+            (SELECT body FROM tg_document_stage WHERE doc = suitability_doc), content_hash
+        FROM tg_score_stage
         """, name: "ScoreWriter.insertScores")
 
     /// The newest row's hash per customer: one index probe each (`customer_scores_latest`).
@@ -81,7 +94,7 @@ public struct ScoreWriter: Sendable {
         """, name: "ScoreWriter.latestHashes")
 
     static let deleteStaleHistory = PostgresQuery("""
-        DELETE FROM customer_tier_history h WHERE h.customer_id = ANY($1::text[]) AND NOT EXISTS (
+        DELETE FROM customer_tier_history h USING unnest($1::text[]) c(id) WHERE h.customer_id = c.id AND NOT EXISTS (
             SELECT 1 FROM tg_history_stage s WHERE s.customer_id = h.customer_id AND s.effective_on = h.effective_on)
         """, name: "ScoreWriter.deleteStaleHistory")
 
@@ -135,7 +148,7 @@ public struct ScoreWriter: Sendable {
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Each customer's score line (without its hash) and history lines, then the hash of both.
+        // Each customer's stage line (shared documents by number) and its content hash.
         var scoreLines: [String] = []
         var historyLines: [String] = []
         var hashes: [Int64] = []
@@ -143,11 +156,6 @@ public struct ScoreWriter: Sendable {
         hashes.reserveCapacity(scores.count)
         var shared = SharedDocuments()
         for score in scores {
-            var line = ""
-            line.reserveCapacity(4096)
-            try Self.appendScoreLine(score, policy: policy, encoder: encoder, shared: &shared, to: &line)
-            var hasher = FNV1a64()
-            hasher.add(line)
             var history = ""
             if !score.assessment.isProvisional {
                 for change in score.assessment.history {
@@ -162,10 +170,10 @@ public struct ScoreWriter: Sendable {
                     CopyText.field(policy.version, &history, last: true)
                 }
             }
-            hasher.add(history)
+            let (line, hash) = try Self.stageLine(score, policy: policy, encoder: encoder, shared: &shared, history: history)
             scoreLines.append(line)
             historyLines.append(history)
-            hashes.append(hasher.value)
+            hashes.append(hash)
         }
         var changed = Array(scores.indices)
         if skipUnchanged {
@@ -177,8 +185,11 @@ public struct ScoreWriter: Sendable {
             changed = scores.indices.filter { latest[scores[$0].customerId] != hashes[$0] }
         }
         if !changed.isEmpty {
+            try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_document_stage FROM STDIN", name: "ScoreWriter.copyDocuments")) { w in
+                for (number, field) in shared.fields.enumerated() { w.write(String(number) + "\t" + field + "\n") }
+            }
             try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_score_stage FROM STDIN", name: "ScoreWriter.copyScores")) { w in
-                for i in changed { w.write(scoreLines[i] + String(hashes[i]) + "\n") }
+                for i in changed { w.write(scoreLines[i]) }
             }
             outcome.scores = try session.execute(Self.insertScores)
 
@@ -190,8 +201,14 @@ public struct ScoreWriter: Sendable {
         }
 
         // Alerts: decide in Swift from the chunk's current alerts, apply set-based.
+        // Read by the chunk's id range (`ScoringSQL`); alerts of customers outside the chunk are
+        // not this write's to confirm or resolve.
         var current: [String: (id: Int64, open: Bool)] = [:]
-        for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd)) {
+        let bounds = try session.query(ScoringSQL.chunkBounds.binding(ids))[0]
+        let chunk = Set(ids)
+        for row in try session.query(ScoringSQL.currentAlerts.binding(try bounds.decode(String.self, at: 0),
+                                                                      try bounds.decode(String.self, at: 1), bd)) {
+            guard chunk.contains(try row.decode(String.self, at: 1)) else { continue }
             current[try row.decode(String.self, at: 2)] = (try row.decode(Int64.self, at: 0),
                                                             try row.decode(String.self, at: 3) == "open")
         }
@@ -242,59 +259,82 @@ public struct ScoreWriter: Sendable {
         return outcome
     }
 
-    /// The COPY fields of the documents many customers of a chunk share, encoded once each:
+    /// The documents many customers of a chunk share, each encoded, sent and parsed once: the
     /// suitability decisions depend only on the customer's risk level, assessment age, consent and
-    /// complaints against the catalog, and most customers raise no signal or the same few; a
-    /// dictionary lookup of the value costs a small part of `JSONEncoder`'s run.
+    /// complaints against the catalog (a handful of distinct lists in a book), and most customers
+    /// raise no signal or the same few. Each distinct value gets a number within the chunk; the
+    /// stage row carries the number and `insertScores` puts the parsed document in its place, so
+    /// PostgreSQL parses ~1.5 KB of JSON per chunk document instead of per customer.
     struct SharedDocuments {
-        var suitability: [[SuitabilityDecision]: String] = [:]
-        var signals: [[Signal]: String] = [:]
+        var suitability: [[SuitabilityDecision]: Int] = [:]
+        var signals: [[Signal]: Int] = [:]
+        /// Each document's JSON as a COPY field (escaped, no separator), by number.
+        var fields: [String] = []
 
-        mutating func field<T: Encodable & Hashable>(_ value: T, _ cache: WritableKeyPath<Self, [T: String]>,
-                                                      encoder: JSONEncoder) throws -> String {
-            if let field = self[keyPath: cache][value] { return field }
-            var field = ""
-            CopyText.field(String(decoding: try encoder.encode(value), as: UTF8.self), &field)
-            self[keyPath: cache][value] = field
-            return field
+        mutating func number<T: Encodable & Hashable>(_ value: T, _ numbers: WritableKeyPath<Self, [T: Int]>,
+                                                       encoder: JSONEncoder) throws -> Int {
+            if let number = self[keyPath: numbers][value] { return number }
+            var field = CopyText.escaped(String(decoding: try encoder.encode(value), as: UTF8.self))
+            field.makeContiguousUTF8()
+            fields.append(field)
+            self[keyPath: numbers][value] = fields.count - 1
+            return fields.count - 1
         }
     }
 
-    static func appendScoreLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder,
-                                shared: inout SharedDocuments, to line: inout String) throws {
+    /// One customer's `tg_score_stage` line (shared documents by number, content hash last) and
+    /// its content hash: FNV-1a over the row's COPY text with each shared document written in
+    /// full (so the hash does not depend on the chunk's numbering), then its tier history lines.
+    static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder,
+                          shared: inout SharedDocuments, history: String) throws -> (line: String, hash: Int64) {
         let a = score.assessment
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-        CopyText.field(score.customerId, &line)
-        CopyText.field(a.businessDate.description, &line)
-        CopyText.field(a.policyVersion, &line)
-        CopyText.field(score.catalogVersion, &line)
-        CopyText.field(a.tier.code, &line)
-        CopyText.field(a.isProvisional ? "t" : "f", &line)
-        CopyText.field(a.firstBalanceDate?.description, &line)
-        CopyText.field(String(a.aum.value), &line)
-        CopyText.field(String(a.monthToDate.sum), &line)
-        CopyText.field(String(a.monthToDate.days), &line)
+        var head = ""
+        head.reserveCapacity(512)
+        CopyText.field(score.customerId, &head)
+        CopyText.field(a.businessDate.description, &head)
+        CopyText.field(a.policyVersion, &head)
+        CopyText.field(score.catalogVersion, &head)
+        CopyText.field(a.tier.code, &head)
+        CopyText.field(a.isProvisional ? "t" : "f", &head)
+        CopyText.field(a.firstBalanceDate?.description, &head)
+        CopyText.field(String(a.aum.value), &head)
+        CopyText.field(String(a.monthToDate.sum), &head)
+        CopyText.field(String(a.monthToDate.days), &head)
         for month in a.lastThreeMonths {
-            CopyText.field(month.month.first.description, &line)
-            CopyText.field(String(month.sum), &line)
-            CopyText.field(String(month.days), &line)
-            CopyText.field(month.isBeforeFirstBalance ? "t" : "f", &line)
+            CopyText.field(month.month.first.description, &head)
+            CopyText.field(String(month.sum), &head)
+            CopyText.field(String(month.days), &head)
+            CopyText.field(month.isBeforeFirstBalance ? "t" : "f", &head)
         }
-        CopyText.field(String(a.watchMonths), &line)
+        CopyText.field(String(a.watchMonths), &head)
         let w = a.warning
-        CopyText.field(w?.date.description, &line)
-        CopyText.field(w?.fromTier.code, &line)
-        CopyText.field(w?.toTier.code, &line)
-        CopyText.field(w?.gap.map { String($0.value) }, &line)
-        CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &line)
-        CopyText.field(try w.map(json), &line)
-        line += try shared.field(score.signals, \.signals, encoder: encoder)
-        CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &line)
-        CopyText.field(try json(score.value), &line)
-        CopyText.field(String(score.value.contribution.total.value), &line)
-        CopyText.field("\(score.value.retention.probability)", &line)
-        CopyText.field(try json(score.nextBestAction.recommendations), &line)
-        line += try shared.field(score.nextBestAction.suitability, \.suitability, encoder: encoder)
+        CopyText.field(w?.date.description, &head)
+        CopyText.field(w?.fromTier.code, &head)
+        CopyText.field(w?.toTier.code, &head)
+        CopyText.field(w?.gap.map { String($0.value) }, &head)
+        CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &head)
+        CopyText.field(try w.map(json), &head)
+        let signals = try shared.number(score.signals, \.signals, encoder: encoder)
+        var middle = ""
+        middle.reserveCapacity(2048)
+        CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &middle)
+        CopyText.field(try json(score.value), &middle)
+        CopyText.field(String(score.value.contribution.total.value), &middle)
+        CopyText.field("\(score.value.retention.probability)", &middle)
+        CopyText.field(try json(score.nextBestAction.recommendations), &middle)
+        let suitability = try shared.number(score.nextBestAction.suitability, \.suitability, encoder: encoder)
+
+        var hasher = FNV1a64()
+        hasher.add(head)
+        hasher.add(shared.fields[signals])
+        hasher.add("\t")
+        hasher.add(middle)
+        hasher.add(shared.fields[suitability])
+        hasher.add("\t")
+        hasher.add(history)
+        let hash = hasher.value
+        return (head + String(signals) + "\t" + middle + String(suitability) + "\t" + String(hash) + "\n", hash)
     }
 
     /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
@@ -313,24 +353,31 @@ public struct ScoreWriter: Sendable {
 /// COPY text format: fields separated by a tab, rows ended by a newline, `\N` for NULL, and
 /// backslash, tab, newline and carriage return escaped.
 enum CopyText {
+    /// `value` escaped for a COPY text field, without a separator.
+    static func escaped(_ value: String) -> String {
+        var text = ""
+        append(value, &text)
+        return text
+    }
+
     static func field(_ value: String?, _ line: inout String, last: Bool = false) {
-        if let value {
-            if value.utf8.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
-                for scalar in value.unicodeScalars {
-                    switch scalar {
-                    case "\\": line += "\\\\"
-                    case "\t": line += "\\t"
-                    case "\n": line += "\\n"
-                    case "\r": line += "\\r"
-                    default: line.unicodeScalars.append(scalar)
-                    }
-                }
-            } else {
-                line += value
-            }
-        } else {
-            line += "\\N"
-        }
+        if let value { append(value, &line) } else { line += "\\N" }
         line += last ? "\n" : "\t"
+    }
+
+    private static func append(_ value: String, _ line: inout String) {
+        guard value.utf8.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) else {
+            line += value
+            return
+        }
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": line += "\\\\"
+            case "\t": line += "\\t"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
     }
 }

@@ -68,9 +68,14 @@ public final class ArchiveLoader: Sendable {
                 marketingOptOut: try row.decode(Bool.self, at: 10))
             customers[id] = customer
         }
+        // The chunk's id range (`ScoringSQL`): every load below reads it; rows of customers in the
+        // range but not in the chunk are skipped (only the chunk's customers get an input).
+        let bounds = try session.query(ScoringSQL.chunkBounds.binding(customerIds))[0]
+        let lo: String = try bounds.decode(at: 0), hi: String = try bounds.decode(at: 1)
         var accounts: [String: [Account]] = [:]
-        for row in try session.query(ScoringSQL.accounts.binding(customerIds)) {
+        for row in try session.query(ScoringSQL.accounts.binding(lo, hi)) {
             let customerId: String = try row.decode(at: 0)
+            guard customers[customerId] != nil else { continue }
             let productText: String = try row.decode(at: 2)
             guard let product = Product(rawValue: productText) else { continue }
             let account = Account(
@@ -91,10 +96,10 @@ public final class ArchiveLoader: Sendable {
                 for account in list where account.closedOn.map({ $0 < w }) ?? false { closedBefore.insert(account.accountId) }
             }
             // Rollups first: per account, the synthetic balances must come before the raw ones of W on.
-            for row in try session.query(ScoringSQL.rollups.binding(customerIds, wDate)) {
+            for row in try session.query(ScoringSQL.rollups.binding(lo, hi, wDate)) {
                 let customerId: String = try row.decode(at: 0)
                 let accountId: String = try row.decode(at: 1)
-                guard !closedBefore.contains(accountId) else { continue }
+                guard customers[customerId] != nil, !closedBefore.contains(accountId) else { continue }
                 let months: IntegerList = try row.decode(at: 2), firsts: IntegerList = try row.decode(at: 3)
                 let lasts: IntegerList = try row.decode(at: 4), lastFens: IntegerList = try row.decode(at: 5)
                 let sums: IntegerList = try row.decode(at: 6)
@@ -111,8 +116,9 @@ public final class ArchiveLoader: Sendable {
                 balances[customerId, default: []].append(contentsOf: ScoringRollups.syntheticBalances(accountId: accountId, months: rollups))
             }
             if !closedBefore.isEmpty {
-                for row in try session.query(ScoringSQL.balancesBefore.binding(customerIds, closedBefore.sorted(), wDate)) {
+                for row in try session.query(ScoringSQL.balancesBefore.binding(lo, hi, closedBefore.sorted(), wDate)) {
                     let customerId: String = try row.decode(at: 0)
+                    guard customers[customerId] != nil else { continue }
                     let accountId: String = try row.decode(at: 1)
                     let days: IntegerList = try row.decode(at: 2)
                     let amounts: IntegerList = try row.decode(at: 3)
@@ -125,12 +131,13 @@ public final class ArchiveLoader: Sendable {
                     }
                 }
             }
-            balanceQuery = ScoringSQL.balancesFrom.binding(customerIds, bd, wDate)
+            balanceQuery = ScoringSQL.balancesFrom.binding(lo, hi, bd, wDate)
         } else {
-            balanceQuery = ScoringSQL.balances.binding(customerIds, bd)
+            balanceQuery = ScoringSQL.balances.binding(lo, hi, bd)
         }
         for row in try session.query(balanceQuery) {
             let customerId: String = try row.decode(at: 0)
+            guard customers[customerId] != nil else { continue }
             let accountId: String = try row.decode(at: 1)
             let days: IntegerList = try row.decode(at: 2)
             let amounts: IntegerList = try row.decode(at: 3)
@@ -146,9 +153,9 @@ public final class ArchiveLoader: Sendable {
             balances[customerId] = list
         }
         var transactions: [String: [Transaction]] = [:]
-        for row in try session.query(ScoringSQL.transactions.binding(customerIds, bd)) {
+        for row in try session.query(ScoringSQL.transactions.binding(lo, hi, bd)) {
             let customerId: String = try row.decode(at: 0)
-            guard let category = TransactionCategory(rawValue: try row.decode(String.self, at: 6)) else { continue }
+            guard customers[customerId] != nil, let category = TransactionCategory(rawValue: try row.decode(String.self, at: 6)) else { continue }
             let channel = Channel(rawValue: try row.decode(String.self, at: 7)) ?? .online
             let txn = Transaction(
                 txnId: try row.decode(at: 1), accountId: try row.decode(at: 2),

@@ -2,10 +2,24 @@ import Postgres
 
 /// The scorer's named statements; each name is reused for the prepared statement and in errors.
 ///
-/// Loads are set-based over a chunk of customer ids (`$1::text[]`), so the per-customer path
-/// (a chunk of one) and the whole-book path (chunks of 1,000) run the very same SQL. Dates travel
-/// as day numbers since 1970-01-01 (`CalendarDate.dayNumber`) to avoid parsing date text per row.
+/// Loads are set-based over a chunk of customers, so the per-customer path (a chunk of one) and
+/// the whole-book path (chunks of 1,000) run the very same SQL. Dates travel as day numbers since
+/// 1970-01-01 (`CalendarDate.dayNumber`) to avoid parsing date text per row.
+///
+/// The loads of many rows per customer (accounts, balances, rollups, transactions, alerts) select
+/// a chunk by its id range, `customer_id BETWEEN $1 AND $2` (`chunkBounds`, in the column's
+/// collation), not by `= ANY(ids)`: the whole book's chunks are consecutive ids (`customerIdsAfter`),
+/// so the range is exactly the chunk and each load is one index range scan. `= ANY` over 1,000 ids
+/// cost more than the scan it filtered: planning estimated the selectivity of every id against
+/// every partition (13 ms a chunk for the transactions, more than their execution), and the
+/// planner sometimes scanned a whole table per chunk (`balance_month_rollups`). Rows of a customer
+/// inside the range but outside the chunk (a sparse list of ids) are dropped by `ArchiveLoader`
+/// and `ScoreWriter`, so any list of ids stays correct; it only reads more.
 public enum ScoringSQL {
+    /// The smallest and largest id of `$1`, in the column's collation: the range the loads read.
+    public static let chunkBounds = PostgresQuery(
+        "SELECT min(c), max(c) FROM unnest($1::text[]) c", name: "ScoringSQL.chunkBounds")
+
     public static let businessDate = PostgresQuery(
         "SELECT tierguard_business_date() - DATE '1970-01-01'", name: "ScoringSQL.businessDate")
 
@@ -38,7 +52,7 @@ public enum ScoringSQL {
     public static let accounts = PostgresQuery("""
         SELECT customer_id, account_id, product, product_code, currency, opened_on - DATE '1970-01-01',
                maturity_on - DATE '1970-01-01', closed_on - DATE '1970-01-01'
-        FROM accounts WHERE customer_id = ANY($1::text[]) ORDER BY customer_id, account_id
+        FROM accounts WHERE customer_id BETWEEN $1 AND $2 ORDER BY customer_id, account_id
         """, name: "ScoringSQL.accounts")
 
     /// One row per account: its balances up to BD as two parallel arrays (aligned: both
@@ -46,29 +60,29 @@ public enum ScoringSQL {
     /// more than the whole model, and `DailyAum` orders each account's balances itself.
     public static let balances = PostgresQuery("""
         SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
-        FROM balances WHERE customer_id = ANY($1::text[]) AND as_of <= $2::date
+        FROM balances WHERE customer_id BETWEEN $1 AND $2 AND as_of <= $3::date
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balances")
 
-    /// `balances` from the rollup window start `$3` on (`ScoringRollups`).
+    /// `balances` from the rollup window start `$4` on (`ScoringRollups`).
     public static let balancesFrom = PostgresQuery("""
         SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
-        FROM balances WHERE customer_id = ANY($1::text[]) AND as_of <= $2::date AND as_of >= $3::date
+        FROM balances WHERE customer_id BETWEEN $1 AND $2 AND as_of <= $3::date AND as_of >= $4::date
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balancesFrom")
 
-    /// The balances before the window start `$3` of the accounts `$2` (closed before it), read raw.
+    /// The balances before the window start `$4` of the accounts `$3` (closed before it), read raw.
     public static let balancesBefore = PostgresQuery("""
         SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
-        FROM balances WHERE customer_id = ANY($1::text[]) AND account_id = ANY($2::text[]) AND as_of < $3::date
+        FROM balances WHERE customer_id BETWEEN $1 AND $2 AND account_id = ANY($3::text[]) AND as_of < $4::date
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balancesBefore")
 
-    /// One row per account: its monthly rollups before the window start `$2`, as parallel arrays.
+    /// One row per account: its monthly rollups before the window start `$3`, as parallel arrays.
     public static let rollups = PostgresQuery("""
         SELECT customer_id, account_id, array_agg(month - DATE '1970-01-01'), array_agg(first_day - DATE '1970-01-01'),
                array_agg(last_day - DATE '1970-01-01'), array_agg(last_fen), array_agg(sum_fen)
-        FROM balance_month_rollups WHERE customer_id = ANY($1::text[]) AND month < $2::date
+        FROM balance_month_rollups WHERE customer_id BETWEEN $1 AND $2 AND month < $3::date
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.rollups")
 
@@ -79,13 +93,13 @@ public enum ScoringSQL {
                (extract(microseconds FROM booked_at)::bigint % 1000000) * 1000,
                amount_fen, category, channel, counterparty_bank
         FROM transactions
-        WHERE customer_id = ANY($1::text[]) AND booked_on BETWEEN $2::date - 364 AND $2::date
+        WHERE customer_id BETWEEN $1 AND $2 AND booked_on BETWEEN $3::date - 364 AND $3::date
         """, name: "ScoringSQL.transactions")
 
     /// Open alerts of a chunk, and resolved ones still inside their cooldown on BD, newest per key.
     public static let currentAlerts = PostgresQuery("""
         SELECT DISTINCT ON (dedup_key) id, customer_id, dedup_key, state
-        FROM alerts WHERE customer_id = ANY($1::text[]) AND (state = 'open' OR cooldown_until >= $2::date)
+        FROM alerts WHERE customer_id BETWEEN $1 AND $2 AND (state = 'open' OR cooldown_until >= $3::date)
         ORDER BY dedup_key, id DESC
         """, name: "ScoringSQL.currentAlerts")
 }
