@@ -146,6 +146,35 @@ struct SplitMix {
     }
 }
 
+extension ScorerUnchangedTests {
+    /// The daily case: every customer gets a new score row (month-to-date moves), but a tier history
+    /// that did not change is not written again (`history_hash`). A history row removed since (as
+    /// the retention purge does) stays removed; `score_customer` still writes the whole history.
+    @Test func nextDayRescoreWritesNoUnchangedHistory() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerPathsTests.seed(f, customers: 12)
+        #expect(try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5).run(session).customers == 12)
+        let k003History = try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'")
+        #expect(k003History > 0)
+        try session.execute(PostgresQuery("""
+            DELETE FROM customer_tier_history WHERE customer_id = 'K003'
+              AND effective_on = (SELECT min(effective_on) FROM customer_tier_history WHERE customer_id = 'K003')
+            """))
+
+        let nextDay = ScoringSettings(businessDateOverride: CalendarDate("2025-04-11")!)
+        let summary = try BookScorer(settings: nextDay, logger: logger, chunkSize: 5).run(session)
+        #expect(summary.scoreRows == 12)
+        #expect(try f.count("SELECT count(*) FROM customer_scores WHERE history_hash IS NULL") == 0)
+        #expect(try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'") == k003History - 1)
+
+        try CustomerScorer(settings: nextDay, logger: logger).score(session, customerId: "K003")
+        #expect(try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'") == k003History)
+    }
+}
+
 /// The loads and the alert decisions read a chunk by its id range (`ScoringSQL`), so a sparse list
 /// of ids must still score exactly its own customers and leave every customer between them alone.
 @Suite struct ScorerSparseChunkTests {

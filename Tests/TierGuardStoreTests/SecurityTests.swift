@@ -52,6 +52,7 @@ import TierGuardStore
         column tierguard_operator customer_scores.contribution_fen INSERT
         column tierguard_operator customer_scores.customer_id INSERT
         column tierguard_operator customer_scores.first_balance_date INSERT
+        column tierguard_operator customer_scores.history_hash INSERT
         column tierguard_operator customer_scores.is_provisional INSERT
         column tierguard_operator customer_scores.m1_before_first INSERT
         column tierguard_operator customer_scores.m1_days INSERT

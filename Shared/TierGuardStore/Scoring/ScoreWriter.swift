@@ -21,14 +21,17 @@ import TierGuardModel
 /// Cooldown: `cooldownDays` (7) business days after the last business date the condition held.
 ///
 /// Unchanged scores (`skipUnchanged`, the whole-book path): each row carries `content_hash`, a
-/// 64-bit FNV-1a of its COPY text (every stored column but `id`/`scored_at`/the hash, business
-/// date, policy and catalog versions included) followed by the COPY text of its tier history.
-/// A customer whose newest row has the same hash gets no new score row and no history write —
-/// the newest row already says exactly this, and the daily rescore of an unchanged book then
-/// writes almost nothing. Alerts are still decided for every customer (confirming refreshes
-/// their business date and cooldown). A false "unchanged" needs a 64-bit collision between two
-/// scorings of the same customer (≈ 2⁻⁶⁴), which we accept. `score_customer` always writes a row,
-/// so an operator asking for a score sees a fresh `scored_at`.
+/// 64-bit FNV-1a of its COPY text (every stored column but `id`/`scored_at`/the hashes, business
+/// date, policy and catalog versions included, shared documents in full) followed by the COPY
+/// text of its tier history, and `history_hash`, the FNV-1a of the history lines alone.
+/// A customer whose newest row has the same content hash gets no new score row and no history
+/// write — the newest row already says exactly this, and the daily rescore of an unchanged book
+/// then writes almost nothing. A customer with a new row but the same history hash (the daily
+/// case: month-to-date moves every day, a history at most once a month) gets no history write.
+/// Alerts are still decided for every customer (confirming refreshes their business date and
+/// cooldown). A false "unchanged" needs a 64-bit collision between two scorings of the same
+/// customer (≈ 2⁻⁶⁴), which we accept. `score_customer` always writes a row and its history, so
+/// an operator asking for a score sees a fresh `scored_at`.
 public struct ScoreWriter: Sendable {
     public static let cooldownDays = 7
     public static let notifierQueue = "notifier"
@@ -54,7 +57,7 @@ public struct ScoreWriter: Sendable {
             watch_months integer, warning_date date, warning_from_tier text, warning_to_tier text,
             warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals_doc integer, signal_codes text[],
             value jsonb, contribution_fen bigint, retention_probability double precision,
-            recommendations jsonb, suitability_doc integer, content_hash bigint)
+            recommendations jsonb, suitability_doc integer, content_hash bigint, history_hash bigint)
             WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_document_stage (doc integer PRIMARY KEY, body jsonb NOT NULL) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_history_stage (
@@ -69,7 +72,7 @@ public struct ScoreWriter: Sendable {
         mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
         m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date, warning_from_tier,
         warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning, signals, signal_codes, value,
-        contribution_fen, retention_probability, recommendations, suitability, content_hash
+        contribution_fen, retention_probability, recommendations, suitability, content_hash, history_hash
         """
 
     /// The stage's columns in `scoreColumns` order; each shared document is looked up by its
@@ -83,14 +86,14 @@ public struct ScoreWriter: Sendable {
             warning_from_tier, warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning,
             (SELECT body FROM tg_document_stage WHERE doc = signals_doc), signal_codes, value,
             contribution_fen, retention_probability, recommendations,
-            (SELECT body FROM tg_document_stage WHERE doc = suitability_doc), content_hash
+            (SELECT body FROM tg_document_stage WHERE doc = suitability_doc), content_hash, history_hash
         FROM tg_score_stage
         """, name: "ScoreWriter.insertScores")
 
-    /// The newest row's hash per customer: one index probe each (`customer_scores_latest`).
+    /// The newest row's hashes per customer: one index probe each (`customer_scores_latest`).
     static let latestHashes = PostgresQuery("""
-        SELECT c.id, s.content_hash FROM unnest($1::text[]) AS c(id)
-        CROSS JOIN LATERAL (SELECT content_hash FROM customer_scores WHERE customer_id = c.id ORDER BY id DESC LIMIT 1) s
+        SELECT c.id, s.content_hash, s.history_hash FROM unnest($1::text[]) AS c(id)
+        CROSS JOIN LATERAL (SELECT content_hash, history_hash FROM customer_scores WHERE customer_id = c.id ORDER BY id DESC LIMIT 1) s
         """, name: "ScoreWriter.latestHashes")
 
     static let deleteStaleHistory = PostgresQuery("""
@@ -136,7 +139,8 @@ public struct ScoreWriter: Sendable {
 
     /// Writes `scores` (all of one business date and policy) inside the session's current transaction.
     /// With `skipUnchanged`, a customer whose newest score row has the same content hash gets no
-    /// new row and no history write (see the type's notes); alerts are decided for all.
+    /// new row, and one with the same history hash no history write (see the type's notes);
+    /// alerts are decided for all.
     public func write(_ session: PostgresSession, scores: [CustomerScore], businessDate: CalendarDate,
                       policy: ScoringPolicy, skipUnchanged: Bool = false, traceparent: String? = nil) throws -> Outcome {
         precondition(session.isInTransaction, "ScoreWriter.write runs inside the caller's transaction")
@@ -152,6 +156,7 @@ public struct ScoreWriter: Sendable {
         var scoreLines: [String] = []
         var historyLines: [String] = []
         var hashes: [Int64] = []
+        var historyHashes: [Int64] = []
         scoreLines.reserveCapacity(scores.count)
         hashes.reserveCapacity(scores.count)
         var shared = SharedDocuments()
@@ -170,19 +175,25 @@ public struct ScoreWriter: Sendable {
                     CopyText.field(policy.version, &history, last: true)
                 }
             }
-            let (line, hash) = try Self.stageLine(score, policy: policy, encoder: encoder, shared: &shared, history: history)
+            var historyHasher = FNV1a64()
+            historyHasher.add(history)
+            let (line, hash) = try Self.stageLine(score, policy: policy, encoder: encoder, shared: &shared, history: history,
+                                                  historyHash: historyHasher.value)
             scoreLines.append(line)
             historyLines.append(history)
             hashes.append(hash)
+            historyHashes.append(historyHasher.value)
         }
         var changed = Array(scores.indices)
+        var historyChanged = changed
         if skipUnchanged {
-            var latest: [String: Int64] = [:]
+            var latest: [String: (content: Int64?, history: Int64?)] = [:]
             latest.reserveCapacity(scores.count)
             for row in try session.query(Self.latestHashes.binding(ids)) {
-                if let hash = try row.decode(Int64?.self, at: 1) { latest[try row.decode(String.self, at: 0)] = hash }
+                latest[try row.decode(String.self, at: 0)] = (try row.decode(Int64?.self, at: 1), try row.decode(Int64?.self, at: 2))
             }
-            changed = scores.indices.filter { latest[scores[$0].customerId] != hashes[$0] }
+            changed = scores.indices.filter { latest[scores[$0].customerId]?.content != hashes[$0] }
+            historyChanged = changed.filter { latest[scores[$0].customerId]?.history != historyHashes[$0] }
         }
         if !changed.isEmpty {
             try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_document_stage FROM STDIN", name: "ScoreWriter.copyDocuments")) { w in
@@ -192,11 +203,12 @@ public struct ScoreWriter: Sendable {
                 for i in changed { w.write(scoreLines[i]) }
             }
             outcome.scores = try session.execute(Self.insertScores)
-
+        }
+        if !historyChanged.isEmpty {
             try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_history_stage FROM STDIN", name: "ScoreWriter.copyHistory")) { w in
-                for i in changed where !historyLines[i].isEmpty { w.write(historyLines[i]) }
+                for i in historyChanged where !historyLines[i].isEmpty { w.write(historyLines[i]) }
             }
-            try session.execute(Self.deleteStaleHistory.binding(changed.map { ids[$0] }))
+            try session.execute(Self.deleteStaleHistory.binding(historyChanged.map { ids[$0] }))
             try session.execute(Self.upsertHistory)
         }
 
@@ -286,7 +298,7 @@ public struct ScoreWriter: Sendable {
     /// its content hash: FNV-1a over the row's COPY text with each shared document written in
     /// full (so the hash does not depend on the chunk's numbering), then its tier history lines.
     static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder,
-                          shared: inout SharedDocuments, history: String) throws -> (line: String, hash: Int64) {
+                          shared: inout SharedDocuments, history: String, historyHash: Int64) throws -> (line: String, hash: Int64) {
         let a = score.assessment
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         var head = ""
@@ -334,7 +346,8 @@ public struct ScoreWriter: Sendable {
         hasher.add("\t")
         hasher.add(history)
         let hash = hasher.value
-        return (head + String(signals) + "\t" + middle + String(suitability) + "\t" + String(hash) + "\n", hash)
+        return (head + String(signals) + "\t" + middle + String(suitability) + "\t" + String(hash) + "\t" + String(historyHash) + "\n",
+                hash)
     }
 
     /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
