@@ -104,6 +104,6 @@ import TierGuardStore
         let bytes = expected.reduce(0) { $0 + $1.utf8.count }
         print("JSONTextDocumentsTests: \(scores.count) scores, \(expected.count) documents, \(bytes) bytes; "
               + "JSONEncoder \(String(format: "%.3f", seconds.0)) s, JSONTextWriter \(String(format: "%.3f", seconds.1)) s "
-              + "(this build's configuration; see the report for release figures)")
+              + "(debug builds are not representative; release figures in JSONTextWriter.swift)")
     }
 }

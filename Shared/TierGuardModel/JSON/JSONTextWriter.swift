@@ -5,7 +5,10 @@
 /// Why: the whole-book rescore writes several JSON documents per customer per day
 /// (`customer_scores.warning`, `signals`, `value`, `recommendations`, `suitability` and the alert
 /// payloads); a profile showed `JSONEncoder` at about 45% of the scorer's CPU. This writer appends
-/// straight into one reusable byte buffer.
+/// straight into one reusable byte buffer. Measured (release, `JSONTextDocumentsTests` on a
+/// generated book: 30,089 documents, 16.4 MB): `JSONEncoder` 0.49–1.19 s, this writer
+/// 0.07–0.15 s, about 7× (hand measurement on a shared 2-core machine). A `[UInt8]` buffer turned
+/// into a `String` once per document was about 3× faster than appending to a `String` directly.
 ///
 /// The byte-equality guarantee, and what it rests on (checked by `JSONTextWriterTests` in
 /// TierGuardModelTests for the primitives, and by `JSONTextDocumentsTests` in TierGuardStoreTests
@@ -164,7 +167,8 @@ public struct JSONTextWriter: Sendable {
         separate()
         var text = value.description
         text.withUTF8 { utf8 in
-            // `description` ends in ".0" for an integral value below 2^53 and 1e16; JSONEncoder drops it.
+            // `description` ends in ".0" for an integral value it writes without an exponent
+            // (`100.0`, not `1e+16`); JSONEncoder drops the ".0".
             let n = utf8.count
             if n >= 2 && utf8[n - 2] == UInt8(ascii: ".") && utf8[n - 1] == UInt8(ascii: "0") {
                 bytes.append(contentsOf: utf8[..<(n - 2)])
