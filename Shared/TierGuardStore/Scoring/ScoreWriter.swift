@@ -150,8 +150,9 @@ public struct ScoreWriter: Sendable {
         let ids = scores.map(\.customerId)
         try session.executeScript(unsafeSQL: Self.createStages, name: "ScoreWriter.createStages")
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // JSONEncoder's bytes ([.sortedKeys, .withoutEscapingSlashes]) at a fraction of its cost
+        // (`JSONTextWriter`; JSONTextDocumentsTests check every document byte for byte).
+        var json = JSONTextWriter(capacity: 4_096)
         // Each customer's stage line (shared documents by number) and its content hash.
         var scoreLines: [String] = []
         var historyLines: [String] = []
@@ -177,7 +178,7 @@ public struct ScoreWriter: Sendable {
             }
             var historyHasher = FNV1a64()
             historyHasher.add(history)
-            let (line, hash) = try Self.stageLine(score, policy: policy, encoder: encoder, shared: &shared, history: history,
+            let (line, hash) = try Self.stageLine(score, policy: policy, json: &json, shared: &shared, history: history,
                                                   historyHash: historyHasher.value)
             scoreLines.append(line)
             historyLines.append(history)
@@ -242,7 +243,7 @@ public struct ScoreWriter: Sendable {
             for score in scores {
                 for condition in score.alertConditions {
                     seen.insert(condition.dedupKey)
-                    let payload = String(decoding: try encoder.encode(condition.payload), as: UTF8.self)
+                    let payload = try json.text(of: condition.payload)
                     if let existing = current[condition.dedupKey] {
                         if !existing.open { outcome.reopened += 1 }
                         stage(existing.open ? "confirm" : "reopen", existing.id, score.customerId, condition.kind,
@@ -283,10 +284,10 @@ public struct ScoreWriter: Sendable {
         /// Each document's JSON as a COPY field (escaped, no separator), by number.
         var fields: [String] = []
 
-        mutating func number<T: Encodable & Hashable>(_ value: T, _ numbers: WritableKeyPath<Self, [T: Int]>,
-                                                       encoder: JSONEncoder) throws -> Int {
+        mutating func number<T: JSONTextEncodable & Hashable>(_ value: T, _ numbers: WritableKeyPath<Self, [T: Int]>,
+                                                       json: inout JSONTextWriter) throws -> Int {
             if let number = self[keyPath: numbers][value] { return number }
-            var field = CopyText.escaped(String(decoding: try encoder.encode(value), as: UTF8.self))
+            var field = CopyText.escaped(try json.text(of: value))
             field.makeContiguousUTF8()
             fields.append(field)
             self[keyPath: numbers][value] = fields.count - 1
@@ -297,10 +298,9 @@ public struct ScoreWriter: Sendable {
     /// One customer's `tg_score_stage` line (shared documents by number, content hash last) and
     /// its content hash: FNV-1a over the row's COPY text with each shared document written in
     /// full (so the hash does not depend on the chunk's numbering), then its tier history lines.
-    static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, encoder: JSONEncoder,
+    static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, json: inout JSONTextWriter,
                           shared: inout SharedDocuments, history: String, historyHash: Int64) throws -> (line: String, hash: Int64) {
         let a = score.assessment
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         var head = ""
         head.reserveCapacity(512)
         CopyText.field(score.customerId, &head)
@@ -326,16 +326,16 @@ public struct ScoreWriter: Sendable {
         CopyText.field(w?.toTier.code, &head)
         CopyText.field(w?.gap.map { String($0.value) }, &head)
         CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &head)
-        CopyText.field(try w.map(json), &head)
-        let signals = try shared.number(score.signals, \.signals, encoder: encoder)
+        CopyText.field(try w.map { try json.text(of: $0) }, &head)
+        let signals = try shared.number(score.signals, \.signals, json: &json)
         var middle = ""
         middle.reserveCapacity(2048)
         CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &middle)
-        CopyText.field(try json(score.value), &middle)
+        CopyText.field(try json.text(of: score.value), &middle)
         CopyText.field(String(score.value.contribution.total.value), &middle)
         CopyText.field("\(score.value.retention.probability)", &middle)
-        CopyText.field(try json(score.nextBestAction.recommendations), &middle)
-        let suitability = try shared.number(score.nextBestAction.suitability, \.suitability, encoder: encoder)
+        CopyText.field(try json.text(of: score.nextBestAction.recommendations), &middle)
+        let suitability = try shared.number(score.nextBestAction.suitability, \.suitability, json: &json)
 
         var hasher = FNV1a64()
         hasher.add(head)
