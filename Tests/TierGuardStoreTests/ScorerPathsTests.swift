@@ -201,3 +201,27 @@ extension ScorerUnchangedTests {
         }
     }
 }
+
+extension ScorerSparseChunkTests {
+    /// `ScoreWriter.write` stages through session temp tables that empty at commit: a second write in
+    /// the same transaction must apply only its own scores (and its own document numbers).
+    @Test func twoWritesInOneTransactionWriteEachScoreOnce() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerPathsTests.seed(f, customers: 3)
+        let settings = ScoringSettings()
+        let scorer = CustomerScorer(settings: settings, logger: logger)
+        let first = try #require(try scorer.evaluate(session, customerId: "K000")).0
+        let second = try #require(try scorer.evaluate(session, customerId: "K001")).0
+        let bd = first.assessment.businessDate
+        try settings.recordPolicy(session)
+        try session.withTransaction { s in
+            _ = try ScoreWriter().write(s, scores: [first], businessDate: bd, policy: settings.policy)
+            _ = try ScoreWriter().write(s, scores: [second], businessDate: bd, policy: settings.policy)
+        }
+        #expect(try f.count("SELECT count(*) FROM customer_scores") == 2)
+        #expect(try f.count("SELECT count(DISTINCT customer_id) FROM customer_scores") == 2)
+    }
+}

@@ -47,6 +47,8 @@ public struct ScoreWriter: Sendable {
         public var resolved = 0
     }
 
+    /// The staging tables, emptied: they empty themselves at commit, and a second `write` in the
+    /// same transaction must not apply the first one's rows again (nor reuse its document numbers).
     static let createStages = """
         CREATE TEMP TABLE IF NOT EXISTS tg_score_stage (
             customer_id text, business_date date, policy_version text, catalog_version text, tier text,
@@ -65,6 +67,7 @@ public struct ScoreWriter: Sendable {
             floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_alert_stage (
             action text, alert_id bigint, customer_id text, kind text, dedup_key text, payload jsonb) ON COMMIT DELETE ROWS;
+        DELETE FROM tg_score_stage; DELETE FROM tg_document_stage; DELETE FROM tg_history_stage; DELETE FROM tg_alert_stage;
         """
 
     static let scoreColumns = """
