@@ -49,6 +49,8 @@ public struct ScoreWriter: Sendable {
 
     /// The staging tables, emptied: they empty themselves at commit, and a second `write` in the
     /// same transaction must not apply the first one's rows again (nor reuse its document numbers).
+    /// `tg_score_stage` keeps its ~2 KB rows uncompressed (`toast_tuple_target`): they are
+    /// compressed once, on their way into `customer_scores`, not twice.
     static let createStages = """
         CREATE TEMP TABLE IF NOT EXISTS tg_score_stage (
             customer_id text, business_date date, policy_version text, catalog_version text, tier text,
@@ -298,7 +300,7 @@ public struct ScoreWriter: Sendable {
         }
     }
 
-    /// One customer's `tg_score_stage` line (shared documents by number, content hash last) and
+    /// One customer's `tg_score_stage` line (shared documents by number, the two hashes last) and
     /// its content hash: FNV-1a over the row's COPY text with each shared document written in
     /// full (so the hash does not depend on the chunk's numbering), then its tier history lines.
     static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, json: inout JSONTextWriter,
