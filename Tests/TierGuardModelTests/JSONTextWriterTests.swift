@@ -16,18 +16,6 @@ import TierGuardModel
         try JSONTextWriter.text(of: value)
     }
 
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func everyAsciiCharacterIsEscapedAsJSONEncoderEscapesIt() throws {
         for value in UInt32(0)...0x7F {
             let text = "a" + String(Character(Unicode.Scalar(value)!)) + "b"
@@ -51,7 +39,7 @@ import TierGuardModel
     }
 
     @Test func randomStringsMatchJSONEncoder() throws {
-        var rng = SplitMix(state: 2026)
+        var rng = SignalSplitMix64(seed: 2026)
         let pool: [Unicode.Scalar] = (0...0x7F).map { Unicode.Scalar(UInt8($0)) }
             + ["\u{80}", "\u{9F}", "\u{A0}", "é", "\u{301}", "中", "国", "银", "\u{2028}", "\u{2029}", "\u{FEFF}",
                "\u{FFFF}", "😀", "𝄞", "\u{10FFFF}", "\u{E000}"]
@@ -82,7 +70,7 @@ import TierGuardModel
     }
 
     @Test func randomDoublesAndBitPatternsMatchJSONEncoder() throws {
-        var rng = SplitMix(state: 42)
+        var rng = SignalSplitMix64(seed: 42)
         var checked = 0
         while checked < 6_000 {
             let v: Double
@@ -106,7 +94,7 @@ import TierGuardModel
     }
 
     @Test func integersAndBoolsMatchJSONEncoder() throws {
-        var rng = SplitMix(state: 7)
+        var rng = SignalSplitMix64(seed: 7)
         var values: [Int64] = [0, 1, -1, 9, 10, -9, -10, 99, 100, .max, .min, .max - 1, .min + 1]
         for _ in 0..<2_000 { values.append(Int64(bitPattern: rng.next()) >> Int64.random(in: 0...63, using: &rng)) }
         for v in values {
@@ -129,7 +117,7 @@ import TierGuardModel
         let nested: [String: [String: [Int64]]] = ["b": ["y": [1, 2], "x": []], "a": [:], "C": ["z": [-3]]]
         #expect(try Self.writerText(nested) == Self.encoderText(nested))
         #expect(try Self.writerText([String: Int]()) == Self.encoderText([String: Int]()))
-        var rng = SplitMix(state: 99)
+        var rng = SignalSplitMix64(seed: 99)
         let keyPool: [Unicode.Scalar] = ["a", "A", "b", "_", "1", "0", "é", "中", "😀", "\u{1}"]
         for _ in 0..<300 {
             var d: [String: String] = [:]

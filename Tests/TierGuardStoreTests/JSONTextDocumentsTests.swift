@@ -48,34 +48,30 @@ import TierGuardStore
         return scores
     }
 
+    /// Each document ScoreWriter writes for a score, in its order.
+    static func forEachDocument(_ scores: [CustomerScore], _ body: (any Encodable & JSONTextEncodable) throws -> Void) rethrows {
+        for score in scores {
+            if let w = score.assessment.warning { try body(w) }
+            try body(score.signals)
+            try body(score.value)
+            try body(score.nextBestAction.recommendations)
+            try body(score.nextBestAction.suitability)
+            for condition in score.alertConditions { try body(condition.payload) }
+        }
+    }
+
     /// The score's documents in ScoreWriter's order, by both encoders.
     static func documents(_ scores: [CustomerScore]) throws -> (encoder: [String], writer: [String], seconds: (Double, Double)) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         var expected: [String] = []
         let t0 = Date()
-        for score in scores {
-            if let w = score.assessment.warning { expected.append(try json(w)) }
-            expected.append(try json(score.signals))
-            expected.append(try json(score.value))
-            expected.append(try json(score.nextBestAction.recommendations))
-            expected.append(try json(score.nextBestAction.suitability))
-            for condition in score.alertConditions { expected.append(try json(condition.payload)) }
-        }
+        try forEachDocument(scores) { expected.append(String(decoding: try encoder.encode($0), as: UTF8.self)) }
         let t1 = Date()
         var writer = JSONTextWriter(capacity: 4_096)
         var written: [String] = []
         written.reserveCapacity(expected.count)
-        func text(_ value: some JSONTextEncodable) throws -> String { try writer.text(of: value) }
-        for score in scores {
-            if let w = score.assessment.warning { written.append(try text(w)) }
-            written.append(try text(score.signals))
-            written.append(try text(score.value))
-            written.append(try text(score.nextBestAction.recommendations))
-            written.append(try text(score.nextBestAction.suitability))
-            for condition in score.alertConditions { written.append(try text(condition.payload)) }
-        }
+        try forEachDocument(scores) { written.append(try writer.text(of: $0)) }
         let t2 = Date()
         return (expected, written, (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1)))
     }
