@@ -101,7 +101,9 @@ enum ScoreBench {
         for (label, day) in plan {
             let settings = ScoringSettings(businessDateOverride: day == bd ? nil : day)
             let book = BookScorer(settings: settings, logger: logger, chunkSize: chunk, parallelism: parallelism)
+            let cpuBefore = CPUSeconds.now()
             let summary = try book.run(session)
+            let cpu = CPUSeconds.now() - cpuBefore
             guard summary.customers == customers else {
                 throw ScoringError("scored \(summary.customers) customers, expected \(customers)")
             }
@@ -116,7 +118,8 @@ enum ScoreBench {
             ceilingRates.append(ceiling)
             print("\(label) (BD \(day)): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
                   + "(\(summary.scoreRows) score rows written, \(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), "
-                  + "model \(format(summary.computeSeconds)), write \(format(summary.writeSeconds))); ceiling (bare SQL, 3 months of 月日均) "
+                  + "model \(format(summary.computeSeconds)), write \(format(summary.writeSeconds)); CPU-seconds scorer \(format(cpu.process)), "
+                  + "rest of the machine \(format(cpu.machine - cpu.process))); ceiling (bare SQL, 3 months of 月日均) "
                   + "\(format(ceilingSeconds)) s = \(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")
         }
         let tiers = try session.query(PostgresQuery("""
@@ -215,5 +218,36 @@ enum ScoreBench {
                 }
             }
         }
+    }
+}
+
+/// CPU time, the measure the machine's noise moves least: this process's (getrusage) and the whole
+/// machine's busy time (/proc/stat: user, nice, system, irq, softirq, steal over every core). On a
+/// quiet machine the difference is PostgreSQL's work for the rescore. Two cores give at most 2
+/// CPU-seconds per second, so a rate of R customers/s needs at most 2 × 10,000 / R CPU-seconds per
+/// 10,000 customers (20,000/s: 1.0).
+struct CPUSeconds {
+    var process: Double
+    var machine: Double
+
+    static func now() -> CPUSeconds {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let process = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        var machine = 0.0
+        if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+           let first = stat.split(separator: "\n").first, first.hasPrefix("cpu ") {
+            // cpu user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ).
+            let ticks = first.split(separator: " ").dropFirst().compactMap { Double($0) }
+            if ticks.count >= 8 {
+                machine = (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+        }
+        return CPUSeconds(process: process, machine: machine)
+    }
+
+    static func - (a: CPUSeconds, b: CPUSeconds) -> CPUSeconds {
+        CPUSeconds(process: a.process - b.process, machine: a.machine - b.machine)
     }
 }

@@ -65,9 +65,13 @@ extension Bool: PostgresArrayElement {
 extension String: PostgresArrayElement {
     public func appendArrayLiteral(to text: inout String) {
         text.append("\"")
-        for scalar in unicodeScalars {
-            if scalar == "\"" || scalar == "\\" { text.append("\\") }
-            text.unicodeScalars.append(scalar)
+        if utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            for scalar in unicodeScalars {
+                if scalar == "\"" || scalar == "\\" { text.append("\\") }
+                text.unicodeScalars.append(scalar)
+            }
+        } else {
+            text += self  // the common case (ids): nothing to escape, one append
         }
         text.append("\"")
     }
