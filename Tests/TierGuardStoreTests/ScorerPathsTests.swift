@@ -225,3 +225,39 @@ extension ScorerSparseChunkTests {
         #expect(try f.count("SELECT count(DISTINCT customer_id) FROM customer_scores") == 2)
     }
 }
+
+/// The stored documents are the model's, each in its own column: the whole-book path sends shared
+/// documents once per chunk by number (`tg_document_stage`), so a numbering slip would put one
+/// customer's (or one column's) document in another's place while both paths still agreed.
+/// Checked against `JSONEncoder`, independent of the writer's `JSONTextWriter`.
+@Suite struct ScorerStoredDocumentsTests {
+    @Test func everyStoredDocumentIsTheModelsOwn() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerPathsTests.seed(f, customers: 12)
+        #expect(try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5).run(session).customers == 12)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
+        let encoder = JSONEncoder()
+        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        var distinctSignals = Set<String>(), distinctSuitability = Set<String>()
+        for c in 0..<12 {
+            let id = String(format: "K%03d", c)
+            let score = try #require(try scorer.evaluate(session, customerId: id)).0
+            distinctSignals.insert(try json(score.signals))
+            distinctSuitability.insert(try json(score.nextBestAction.suitability))
+            let rows = try session.query(PostgresQuery("""
+                SELECT signals = $1::jsonb, suitability = $2::jsonb, recommendations = $3::jsonb, value = $4::jsonb,
+                       warning IS NOT DISTINCT FROM $5::jsonb
+                FROM customer_scores WHERE customer_id = $6 ORDER BY id DESC LIMIT 1
+                """).binding(try json(score.signals), try json(score.nextBestAction.suitability),
+                             try json(score.nextBestAction.recommendations), try json(score.value),
+                             try score.assessment.warning.map { try json($0) }, id))
+            #expect(rows.count == 1)
+            for column in 0..<5 { #expect(try rows[0].decode(Bool.self, at: column), "customer \(id), document \(column)") }
+        }
+        // Several distinct shared documents, or a mix-up between customers could not show.
+        #expect(distinctSignals.count > 2 && distinctSuitability.count > 2)
+    }
+}
