@@ -48,6 +48,15 @@ import TierGuardStore
         }
     }
 
+    /// A fresh database holding `seed`'s book of `customers`, and the tests' logger; the caller
+    /// closes `fixture.session`.
+    static func seededBook(customers: Int) throws -> (fixture: ScorerFixture, logger: Logger) {
+        let (_, session) = try ScorerFixture.database()
+        let f = ScorerFixture(session: session)
+        try seed(f, customers: customers)
+        return (f, Logger(service: "scorer-tests", threshold: .warning))
+    }
+
     static func snapshot(_ session: PostgresSession) throws -> [String] {
         var lines: [String] = []
         for row in try session.query(PostgresQuery(
@@ -108,11 +117,9 @@ struct SplitMix {
 /// since their newest row; the per-customer path always writes one.
 @Suite struct ScorerUnchangedTests {
     @Test func wholeBookRescoreWritesOnlyChangedCustomers() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, session) = try ScorerFixture.database()
+        let (f, logger) = try ScorerPathsTests.seededBook(customers: 12)
+        let session = f.session
         defer { session.close() }
-        let f = ScorerFixture(session: session)
-        try ScorerPathsTests.seed(f, customers: 12)
         let book = BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5)
 
         #expect(try book.run(session).customers == 12)
@@ -151,11 +158,9 @@ extension ScorerUnchangedTests {
     /// that did not change is not written again (`history_hash`). A history row removed since (as
     /// the retention purge does) stays removed; `score_customer` still writes the whole history.
     @Test func nextDayRescoreWritesNoUnchangedHistory() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, session) = try ScorerFixture.database()
+        let (f, logger) = try ScorerPathsTests.seededBook(customers: 12)
+        let session = f.session
         defer { session.close() }
-        let f = ScorerFixture(session: session)
-        try ScorerPathsTests.seed(f, customers: 12)
         #expect(try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5).run(session).customers == 12)
         let k003History = try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'")
         #expect(k003History > 0)
@@ -179,11 +184,9 @@ extension ScorerUnchangedTests {
 /// of ids must still score exactly its own customers and leave every customer between them alone.
 @Suite struct ScorerSparseChunkTests {
     @Test func aSparseListScoresOnlyItsCustomersAndLeavesTheOnesBetweenAlone() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, session) = try ScorerFixture.database()
+        let (f, logger) = try ScorerPathsTests.seededBook(customers: 12)
+        let session = f.session
         defer { session.close() }
-        let f = ScorerFixture(session: session)
-        try ScorerPathsTests.seed(f, customers: 12)
         _ = try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 12).run(session)
         let openBetween = try f.count("SELECT count(*) FROM alerts WHERE state = 'open' AND customer_id > 'K000' AND customer_id < 'K011'")
         #expect(openBetween > 0, "the seed must give the customers in between open alerts, or this test shows nothing")
@@ -206,11 +209,9 @@ extension ScorerSparseChunkTests {
     /// `ScoreWriter.write` stages through session temp tables that empty at commit: a second write in
     /// the same transaction must apply only its own scores (and its own document numbers).
     @Test func twoWritesInOneTransactionWriteEachScoreOnce() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, session) = try ScorerFixture.database()
+        let (f, logger) = try ScorerPathsTests.seededBook(customers: 3)
+        let session = f.session
         defer { session.close() }
-        let f = ScorerFixture(session: session)
-        try ScorerPathsTests.seed(f, customers: 3)
         let settings = ScoringSettings()
         let scorer = CustomerScorer(settings: settings, logger: logger)
         let first = try #require(try scorer.evaluate(session, customerId: "K000")).0
@@ -232,11 +233,9 @@ extension ScorerSparseChunkTests {
 /// Checked against `JSONEncoder`, independent of the writer's `JSONTextWriter`.
 @Suite struct ScorerStoredDocumentsTests {
     @Test func everyStoredDocumentIsTheModelsOwn() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, session) = try ScorerFixture.database()
+        let (f, logger) = try ScorerPathsTests.seededBook(customers: 12)
+        let session = f.session
         defer { session.close() }
-        let f = ScorerFixture(session: session)
-        try ScorerPathsTests.seed(f, customers: 12)
         #expect(try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 5).run(session).customers == 12)
         let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
         let encoder = JSONEncoder()
