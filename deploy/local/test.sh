@@ -76,8 +76,9 @@ for run in "${runs[@]}"; do
     failed+=("$name")
   fi
 done
-tests_passed=$(cat "$work"/*.log | grep -cE "^✔ Test .* passed" || true)
-tests_failed=$(cat "$work"/*.log | grep -cE "^✘ Test .* failed" || true)
+# Counted where they stand in a line: two tests finishing together can share one line of output.
+tests_passed=$(cat "$work"/*.log | { grep -oE "✔ Test [^ ]+ (with [0-9]+ test cases? )?passed after" || true; } | wc -l)
+tests_failed=$(cat "$work"/*.log | { grep -oE "✘ Test [^ ]+ (with [0-9]+ test cases? )?failed after" || true; } | wc -l)
 echo "test.sh: runs passed: $passed; failed: ${failed[*]:-none}" >&2
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ ${#failed[@]} -eq 0 ]
