@@ -113,18 +113,12 @@ public final class FeedLineReader {
         sourceName = path
     }
 
-    /// Reads from an open descriptor (stdin is 0); closes it when the reader goes away if `closeWhenDone`.
-    public convenience init(fileDescriptor: Int32, closeWhenDone: Bool = false,
-                            maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20) {
-        self.init(source: .descriptor(fileDescriptor, close: closeWhenDone), maxLineLength: maxLineLength,
-                  chunkSize: chunkSize, encoding: .utf8, transcoder: nil)
-    }
-
-    /// Reads from an open descriptor in `encoding`; throws only for `.gbk` when iconv cannot convert
-    /// GB18030 (the descriptor is then left open).
+    /// Reads from an open descriptor (stdin is 0) in `encoding`; closes it when the reader goes away if
+    /// `closeWhenDone`. Throws only for `.gbk` when iconv cannot convert GB18030 (the descriptor is then
+    /// left open).
     public convenience init(fileDescriptor: Int32, closeWhenDone: Bool = false,
                             maxLineLength: Int = FeedLineReader.defaultMaxLineLength, chunkSize: Int = 1 << 20,
-                            encoding: FeedEncoding) throws(FeedFileError) {
+                            encoding: FeedEncoding = .utf8) throws(FeedFileError) {
         self.init(source: .descriptor(fileDescriptor, close: closeWhenDone), maxLineLength: maxLineLength,
                   chunkSize: chunkSize, encoding: encoding, transcoder: encoding == .gbk ? try GB18030Transcoder() : nil)
     }
@@ -134,16 +128,10 @@ public final class FeedLineReader {
     /// where the chunks happen to end (found by deploy/fuzz).
     static let lineEndAndBOMSlack = 4
 
-    /// Reads from bytes in memory (an HTTP body, a test), in `chunkSize` pieces like a file.
+    /// Reads from bytes in memory (an HTTP body, a test) in `encoding`, in `chunkSize` pieces like a file;
+    /// throws only for `.gbk` when iconv cannot convert GB18030.
     public convenience init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
-                            chunkSize: Int = 1 << 20) {
-        self.init(source: .bytes(bytes, position: 0), maxLineLength: maxLineLength, chunkSize: chunkSize,
-                  encoding: .utf8, transcoder: nil)
-    }
-
-    /// Reads from bytes in memory in `encoding`; throws only for `.gbk` when iconv cannot convert GB18030.
-    public convenience init(bytes: [UInt8], maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
-                            chunkSize: Int = 1 << 20, encoding: FeedEncoding) throws(FeedFileError) {
+                            chunkSize: Int = 1 << 20, encoding: FeedEncoding = .utf8) throws(FeedFileError) {
         self.init(source: .bytes(bytes, position: 0), maxLineLength: maxLineLength, chunkSize: chunkSize,
                   encoding: encoding, transcoder: encoding == .gbk ? try GB18030Transcoder() : nil)
     }

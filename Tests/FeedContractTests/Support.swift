@@ -76,7 +76,7 @@ func decode(_ text: String, format: FeedFormat = .ndjson, maxLineLength: Int = F
 func decode(bytes: [UInt8], format: FeedFormat = .ndjson, maxLineLength: Int = FeedLineReader.defaultMaxLineLength,
             chunkSize: Int = 1 << 20) throws -> [FeedItem] {
     var items: [FeedItem] = []
-    let reader = FeedLineReader(bytes: bytes, maxLineLength: maxLineLength, chunkSize: chunkSize)
+    let reader = try FeedLineReader(bytes: bytes, maxLineLength: maxLineLength, chunkSize: chunkSize)
     try FeedDecoder.decode(reader, format: format) { items.append($0) }
     return items
 }

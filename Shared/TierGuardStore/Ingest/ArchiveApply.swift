@@ -235,7 +235,7 @@ enum ArchiveApply {
         // Every staged row whose account is known becomes a new archive row (no key repeats, none was in
         // the archive): the customers it touches are those of the staged accounts, found from their few
         // distinct ids instead of a `RETURNING` of every inserted row.
-        let touchedFromAccounts = singleLines && counts.matchedArchive == 0 && spec.accountColumn != nil
+        let touchedFromAccounts = !probe && spec.accountColumn != nil
         func insertSQL(onConflict: Bool) -> String {
             let conflict = onConflict ? """
                  ON CONFLICT (\(spec.conflictKeys.joined(separator: ", "))) DO UPDATE SET

@@ -131,15 +131,16 @@ public enum FeedIngestor {
     public static func ingest(session: PostgresSession, bytes: [UInt8], format: FeedFormat = .ndjson,
                               source: IngestSource = .http, fileName: String? = nil,
                               options: IngestOptions = IngestOptions()) throws -> IngestResult {
+        let checksum = FeedChecksum.sha256(bytes: bytes)
         let reader: FeedLineReader
         do {
             reader = try FeedLineReader(bytes: bytes, encoding: options.encoding)
         } catch {
-            try recordFailure(session: session, source: source, fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes),
+            try recordFailure(session: session, source: source, fileName: fileName, checksum: checksum,
                               format: format, message: error.message)
         }
         return try ingest(session: session, reader: reader, format: format, source: source,
-                          fileName: fileName, checksum: FeedChecksum.sha256(bytes: bytes), options: options)
+                          fileName: fileName, checksum: checksum, options: options)
     }
 
     /// Ingests what `reader` yields; `checksum` is recorded as given. The reader's own `encoding` counts

@@ -222,10 +222,8 @@ public struct ScoreWriter: Sendable {
         // Read by the chunk's id range (`ScoringSQL`); alerts of customers outside the chunk are
         // not this write's to confirm or resolve.
         var current: [String: (id: Int64, open: Bool)] = [:]
-        let bounds = try session.query(ScoringSQL.chunkBounds.binding(ids))[0]
         let chunk = Set(ids)
-        for row in try session.query(ScoringSQL.currentAlerts.binding(try bounds.decode(String.self, at: 0),
-                                                                      try bounds.decode(String.self, at: 1), bd)) {
+        for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd)) {
             guard chunk.contains(try row.decode(String.self, at: 1)) else { continue }
             current[try row.decode(String.self, at: 2)] = (try row.decode(Int64.self, at: 0),
                                                             try row.decode(String.self, at: 3) == "open")

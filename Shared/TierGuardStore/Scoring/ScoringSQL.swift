@@ -7,8 +7,9 @@ import Postgres
 /// 1970-01-01 (`CalendarDate.dayNumber`) to avoid parsing date text per row.
 ///
 /// The loads of many rows per customer (accounts, balances, rollups, transactions, alerts) select
-/// a chunk by its id range, `customer_id BETWEEN $1 AND $2` (`chunkBounds`, in the column's
-/// collation), not by `= ANY(ids)`: the whole book's chunks are consecutive ids (`customerIdsAfter`),
+/// a chunk by its id range — `customer_id BETWEEN $1 AND $2`, the bounds read once per chunk by
+/// `ArchiveLoader` (`chunkBounds`, in the column's collation), or computed inside `currentAlerts`,
+/// the writer's one read — not by `= ANY(ids)`: the whole book's chunks are consecutive ids (`customerIdsAfter`),
 /// so the range is exactly the chunk and each load is one index range scan. `= ANY` over 1,000 ids
 /// cost more than the scan it filtered: planning estimated the selectivity of every id against
 /// every partition (13 ms a chunk for the transactions, more than their execution), and the
@@ -96,10 +97,14 @@ public enum ScoringSQL {
         WHERE customer_id BETWEEN $1 AND $2 AND booked_on BETWEEN $3::date - 364 AND $3::date
         """, name: "ScoringSQL.transactions")
 
-    /// Open alerts of a chunk, and resolved ones still inside their cooldown on BD, newest per key.
+    /// Open alerts of the id range of the chunk `$1`, and resolved ones still inside their cooldown on
+    /// BD `$2`, newest per key. The range comes from the ids in the statement itself (one round trip);
+    /// `ScoreWriter` drops the alerts of customers in the range but not in the chunk.
     public static let currentAlerts = PostgresQuery("""
-        SELECT DISTINCT ON (dedup_key) id, customer_id, dedup_key, state
-        FROM alerts WHERE customer_id BETWEEN $1 AND $2 AND (state = 'open' OR cooldown_until >= $3::date)
-        ORDER BY dedup_key, id DESC
+        SELECT DISTINCT ON (a.dedup_key) a.id, a.customer_id, a.dedup_key, a.state
+        FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) chunk
+        JOIN alerts a ON a.customer_id BETWEEN chunk.lo AND chunk.hi
+        WHERE a.state = 'open' OR a.cooldown_until >= $2::date
+        ORDER BY a.dedup_key, a.id DESC
         """, name: "ScoringSQL.currentAlerts")
 }
