@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "TierGuardModelTests", dependencies: ["TierGuardModel"], swiftSettings: strict),
         .testTarget(
-            name: "FeedContractTests", dependencies: ["FeedContract", "TierGuardModel"],
+            name: "FeedContractTests", dependencies: ["FeedContract", "TierGuardModel", "TestSupport"],
             exclude: ["Regressions"], swiftSettings: strict),
         .testTarget(
             name: "SampleFeedTests", dependencies: ["SampleFeed", "TierGuardModel", "FeedContract"],

@@ -1,33 +1,14 @@
 import FeedContract
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import TestSupport
 import Testing
 
 /// GBK feeds (issue 10, "Ingest: encodings"): refused as a whole when the reader `refusesGBK`, or
 /// transcoded with `FeedEncoding.gbk`; stray invalid bytes keep the per-line reject. GBK bytes come
 /// from Glibc's iconv, the same converter the reader uses, from UTF-8 text written here.
 @Suite struct FeedEncodingTests {
-    /// `text` in GB18030 through iconv (UTF-8 → GB18030).
-    static func gbk(_ text: String) -> [UInt8] {
-        let cd = iconv_open("GB18030", "UTF-8")
-        precondition(Int(bitPattern: cd) != -1, "iconv cannot convert to GB18030")
-        defer { _ = iconv_close(cd) }
-        var input = Array(text.utf8)
-        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
-        let written = input.withUnsafeMutableBytes { inRaw in
-            output.withUnsafeMutableBytes { outRaw in
-                var inPointer: UnsafeMutablePointer<CChar>? = inRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var inLeft = inRaw.count
-                var outPointer: UnsafeMutablePointer<CChar>? = outRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var outLeft = outRaw.count
-                precondition(iconv(cd, &inPointer, &inLeft, &outPointer, &outLeft) != -1, "iconv failed on \(text)")
-                return outRaw.count - outLeft
-            }
-        }
-        return Array(output.prefix(written))
-    }
+    /// `text` in GB18030 (`TestSupport.GB18030Text`).
+    static func gbk(_ text: String) throws -> [UInt8] { try GB18030Text.bytes(text) }
 
     static let customer = #"{"type":"customer","customer_id":"C1","name":"张三","id_type":"passport","id_number":"E1234567","risk_level":"C3","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#
     static let account = #"{"type":"account","account_id":"A1","customer_id":"C1","product":"demand_deposit","currency":"CNY","opened_on":"2020-01-01"}"#
@@ -42,12 +23,12 @@ import Testing
         return out
     }
 
-    @Test func theGBKSampleIsNotUTF8() {
-        #expect(Self.gbk("张三") == [0xD5, 0xC5, 0xC8, 0xFD])
+    @Test func theGBKSampleIsNotUTF8() throws {
+        #expect(try Self.gbk("张三") == [0xD5, 0xC5, 0xC8, 0xFD])
     }
 
     @Test func aGBKFileIsRefusedAsAWholeNamingFileLineAndByte() throws {
-        let bytes = Array((Self.account + "\n" + Self.account + "\n").utf8) + Self.gbk(Self.customer + "\n")
+        let bytes = try Array((Self.account + "\n" + Self.account + "\n").utf8) + Self.gbk(Self.customer + "\n")
         let byte = Array(#"{"type":"customer","customer_id":"C1","name":""#.utf8).count + 1
         let error = #expect(throws: FeedFileError.self) { try read(bytes) }
         #expect(error?.code == .notUTF8)
@@ -79,13 +60,13 @@ import Testing
     /// A UTF-8 file that has shown Chinese in UTF-8 is UTF-8: one GBK line after that (a name pasted
     /// from a legacy system, as the sample feeds carry) is that line's reject, not the file's.
     @Test func oneGBKLineAfterUTF8ChineseIsALineReject() throws {
-        let bytes = Array((Self.customer + "\n").utf8) + Self.gbk(Self.customer + "\n") + Array(Self.account.utf8)
+        let bytes = try Array((Self.customer + "\n").utf8) + Self.gbk(Self.customer + "\n") + Array(Self.account.utf8)
         let got = try read(bytes)
         #expect(got.map(\.0) == [1, 2, 3])
         #expect(got[0].2 == nil && got[2].2 == nil)
         if case .invalidUTF8 = got[1].2 {} else { Issue.record("fault \(String(describing: got[1].2))") }
         // An accented Latin name in UTF-8 (2-byte sequences) is no such evidence.
-        let latin = Array(#"{"name":"Renée"}"#.utf8) + [0x0A] + Self.gbk(Self.customer)
+        let latin = try Array(#"{"name":"Renée"}"#.utf8) + [0x0A] + Self.gbk(Self.customer)
         #expect(throws: FeedFileError.self) { try read(latin) }
     }
 
@@ -93,7 +74,7 @@ import Testing
     /// across reads included), with a BOM, CRLF and no final line end.
     @Test func aGBKFileIsTranscodedWhenConfigured() throws {
         let text = Self.customer + "\r\n" + Self.account + "\n中文 ✓ 𝄞 é\n" + Self.customer
-        let bytes = Self.gbk("\u{FEFF}" + text)
+        let bytes = try Self.gbk("\u{FEFF}" + text)
         for chunkSize in [1, 2, 3, 5, 7, 64, 1 << 20] {
             let got = try read(bytes, encoding: .gbk, chunkSize: chunkSize)
             #expect(got.map(\.1) == [Self.customer, Self.account, "中文 ✓ 𝄞 é", Self.customer], "chunk \(chunkSize)")
@@ -103,7 +84,7 @@ import Testing
 
     /// A line with a byte that is not GB18030 is that line's reject; the lines around it are read.
     @Test func aByteThatIsNotGB18030IsALineFaultWhenTranscoding() throws {
-        let bytes = Self.gbk("张三\n") + [0x61, 0xFF, 0x62, 0x0A] + Self.gbk("李四\n") + [0xD5]
+        let bytes = try Self.gbk("张三\n") + [0x61, 0xFF, 0x62, 0x0A] + Self.gbk("李四\n") + [0xD5]
         let got = try read(bytes, encoding: .gbk, chunkSize: 3)
         #expect(got.map(\.0) == [1, 2, 3, 4])
         #expect(got[0].1 == "张三" && got[0].2 == nil)

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -15,25 +12,8 @@ import Testing
 /// `TIERGUARD_FEED_ENCODING=gbk` the same bytes are transcoded and the Chinese names stored right.
 /// (A stray invalid byte keeps its per-line reject: `IngestFaultFileTests`' edge-case file.)
 @Suite(.serialized) struct IngestEncodingTests {
-    /// `text` in GB18030, through Glibc's iconv (UTF-8 → GB18030).
-    static func gbk(_ text: String) throws -> [UInt8] {
-        let cd = iconv_open("GB18030", "UTF-8")
-        guard Int(bitPattern: cd) != -1 else { throw IngestFault.Failure("iconv cannot convert to GB18030") }
-        defer { _ = iconv_close(cd) }
-        var input = Array(text.utf8)
-        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
-        let written = input.withUnsafeMutableBytes { inRaw in
-            output.withUnsafeMutableBytes { outRaw -> Int in
-                var inPointer: UnsafeMutablePointer<CChar>? = inRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var inLeft = inRaw.count
-                var outPointer: UnsafeMutablePointer<CChar>? = outRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var outLeft = outRaw.count
-                return iconv(cd, &inPointer, &inLeft, &outPointer, &outLeft) == -1 ? -1 : outRaw.count - outLeft
-            }
-        }
-        guard written >= 0 else { throw IngestFault.Failure("iconv could not convert \(text) to GB18030") }
-        return Array(output.prefix(written))
-    }
+    /// `text` in GB18030 (`TestSupport.GB18030Text`).
+    static func gbk(_ text: String) throws -> [UInt8] { try GB18030Text.bytes(text) }
 
     static func customer(_ id: String, _ name: String) -> String {
         #"{"type":"customer","customer_id":"\#(id)","name":"\#(name)","id_type":"passport","id_number":"E1234567","risk_level":"C3","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#
