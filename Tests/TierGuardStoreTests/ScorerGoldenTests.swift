@@ -168,6 +168,33 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'") == 2)
     }
 
+    /// Business dates replayed out of order can leave, for one dedup key, an open alert and a newer
+    /// alert that was resolved but is still inside its cooldown (found by an independent oracle: the
+    /// rescore then failed on `alerts_one_open`). The open alert is the key's current one: it is
+    /// confirmed, the resolved one stays resolved, and the scoring commits.
+    @Test func anOpenAlertWinsOverANewerResolvedOneOfItsKey() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        // BD 2025-03-02: sudden_drop holds (see above). Alert 1 open since 2025-02-20; alert 2, newer,
+        // resolved, its cooldown running to 2025-03-05 (≥ BD).
+        try session.execute(PostgresQuery("""
+            INSERT INTO alerts (id, customer_id, kind, dedup_key, state, business_date, first_business_date, cooldown_until, payload, resolved_at, resolved_business_date)
+            VALUES (1, 'C1', 'sudden_drop', 'sudden_drop:C1', 'open', '2025-02-20', '2025-02-20', '2025-02-27', '{}', NULL, NULL),
+                   (2, 'C1', 'sudden_drop', 'sudden_drop:C1', 'resolved', '2025-02-26', '2025-02-26', '2025-03-05', '{}', now(), '2025-02-27')
+            """))
+        try session.execute(PostgresQuery("SELECT setval(pg_get_serial_sequence('alerts', 'id'), 2)"))
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        let score = try #require(try scorer.score(session, customerId: "C1"))
+        #expect(score.signals.contains { $0.code == .suddenDrop })
+        let rows = try session.query(PostgresQuery("SELECT id, state, business_date::text FROM alerts WHERE dedup_key = 'sudden_drop:C1' ORDER BY id"))
+        #expect(rows.count == 2)
+        #expect(try rows[0].decode(String.self, at: 1) == "open" && rows[0].decode(String.self, at: 2) == "2025-03-02")
+        #expect(try rows[1].decode(String.self, at: 1) == "resolved" && rows[1].decode(String.self, at: 2) == "2025-02-26")
+        #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert' AND (args->>'alert_id')::bigint IN (1, 2)") == 0)
+    }
+
     /// A new alert and its notification job commit together or not at all.
     @Test func notificationJobIsInTheAlertsTransaction() throws {
         let (_, session) = try ScorerFixture.database()

@@ -97,14 +97,17 @@ public enum ScoringSQL {
         WHERE customer_id BETWEEN $1 AND $2 AND booked_on BETWEEN $3::date - 364 AND $3::date
         """, name: "ScoringSQL.transactions")
 
-    /// Open alerts of the id range of the chunk `$1`, and resolved ones still inside their cooldown on
-    /// BD `$2`, newest per key. The range comes from the ids in the statement itself (one round trip);
-    /// `ScoreWriter` drops the alerts of customers in the range but not in the chunk.
+    /// Per dedup key of the id range of the chunk `$1`: its open alert (at most one, `alerts_one_open`),
+    /// else its newest alert resolved but still inside its cooldown on BD `$2`. Open first, not newest
+    /// first: business dates replayed out of order can leave a resolved alert newer than the open one,
+    /// and reopening it would make a second open alert for the key. The range comes from the ids in the
+    /// statement itself (one round trip); `ScoreWriter` drops the alerts of customers in the range but
+    /// not in the chunk.
     public static let currentAlerts = PostgresQuery("""
         SELECT DISTINCT ON (a.dedup_key) a.id, a.customer_id, a.dedup_key, a.state
         FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) chunk
         JOIN alerts a ON a.customer_id BETWEEN chunk.lo AND chunk.hi
         WHERE a.state = 'open' OR a.cooldown_until >= $2::date
-        ORDER BY a.dedup_key, a.id DESC
+        ORDER BY a.dedup_key, a.state = 'open' DESC, a.id DESC
         """, name: "ScoringSQL.currentAlerts")
 }
