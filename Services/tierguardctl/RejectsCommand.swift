@@ -32,15 +32,25 @@ enum RejectsCommand: CtlCommand {
         let session = try context.connect()
         defer { session.close() }
         if arguments.flag("pending") {
+            // Why the account is missing, when the feed that parked the record (or the one that first
+            // did) refused the account's own line: that reject's batch and line.
             let rows = try session.query(PostgresQuery("""
-                SELECT batch_id, line_number, record_type, natural_key, account_id FROM pending_records
-                WHERE $1::bigint IS NULL OR batch_id = $1 ORDER BY batch_id, line_number LIMIT $2
+                SELECT p.batch_id, p.line_number, p.record_type, p.natural_key, p.account_id, r.batch_id, r.line_number
+                FROM pending_records p
+                LEFT JOIN LATERAL (SELECT batch_id, line_number FROM ingest_rejects
+                                   WHERE batch_id IN (p.batch_id, p.first_batch_id) AND record_type = 'account'
+                                     AND natural_key = p.account_id
+                                   ORDER BY batch_id DESC, line_number DESC LIMIT 1) r ON true
+                WHERE $1::bigint IS NULL OR p.batch_id = $1 ORDER BY p.batch_id, p.line_number LIMIT $2
                 """).binding(batch, limit))
             for row in rows {
                 let batchId = try row.decode(Int64.self, at: 0), line = try row.decode(Int.self, at: 1)
                 let type = try row.decode(String.self, at: 2), key = try row.decode(String.self, at: 3)
                 let account = try row.decode(String.self, at: 4)
-                context.print("batch \(batchId) line \(line): \(type) \(key): pending, account \(account) is not in the archive")
+                let rejected = try row.decode(Int64?.self, at: 5).map { rejectBatch in
+                    " (its account line was rejected: batch \(rejectBatch) line \(try row.decode(Int.self, at: 6)))"
+                }
+                context.print("batch \(batchId) line \(line): \(type) \(key): pending, account \(account) is not in the archive\(rejected ?? "")")
             }
             context.print("\(rows.count) pending record(s) shown")
             return .success

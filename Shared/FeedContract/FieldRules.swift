@@ -107,26 +107,44 @@ enum FieldRules {
             return "not an amount: an optional -, digits, and at most two decimals after a point (\"-12345.67\")"
         }
         if fractionDigits > 2 { return "at most two decimals (fen) are allowed" }
-        return "too large: an amount must fit in Int64 fen (at most 92233720368547758.07 yuan)"
+        return "too large: an amount must fit in Int64 fen (-92233720368547758.08 to 92233720368547758.07 yuan)"
     }
 }
 
 /// How values appear in reject reasons: clipped, control characters escaped, personal values masked.
 enum ReasonText {
-    /// At most 40 characters, control characters as `\u{…}`, so a reason stays one short log line.
+    /// At most 40 characters, with control and invisible characters as `\u{…}` (`\u{a0}` for a no-break
+    /// space, `\u{feff}` for a byte order mark), so a reason stays one short log line and shows what was
+    /// sent. A value that is empty or starts or ends with whitespace is put in double quotes
+    /// (`currency " CNY"`), so its spaces are seen; any other value is shown as it is
+    /// (`currency USD`, as the example reasons read).
     static func clip(_ text: String) -> String {
         var out = ""
         var count = 0
         for scalar in text.unicodeScalars {
-            if count == 40 { return out + "…" }
-            if scalar.value < 0x20 || scalar.value == 0x7F {
+            if count == 40 {
+                out += "…"
+                break
+            }
+            if isInvisible(scalar) {
                 out += "\\u{\(String(scalar.value, radix: 16))}"
             } else {
                 out.unicodeScalars.append(scalar)
             }
             count += 1
         }
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
+              !first.properties.isWhitespace, !last.properties.isWhitespace else { return "\"" + out + "\"" }
         return out
+    }
+
+    /// Characters that print as nothing or as a plain space: C0 and C1 controls, DEL, no-break and
+    /// ideographic spaces, zero-width characters, byte order mark, line and paragraph separators.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0xA0, 0x200B...0x200F, 0x2028, 0x2029, 0x2060, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 
     /// The value of `field` as a reason shows it.

@@ -3,6 +3,8 @@ import TierGuardModel
 /// The JSON (or CSV) kind of a field's value.
 enum ValueKind: UInt8 {
     case absent, string, number, trueValue, falseValue, null
+    /// A JSON object or array: ignored in an unknown field, refused in a known one.
+    case nested
     /// A CSV field: text that may spell a boolean or money.
     case text
 }
@@ -54,6 +56,7 @@ struct FieldReader {
         case .number: "the number \(ReasonText.clip(string(b)))"
         case .trueValue: "true"
         case .falseValue: "false"
+        case .nested: "a JSON object or array (records are flat)"
         default: "a string"
         }
     }
@@ -72,7 +75,7 @@ struct FieldReader {
                 throw FieldFault(field: f, message: "\(f.name) contains U+0000 (NUL), which cannot be stored")
             }
             return b
-        case .number, .trueValue, .falseValue:
+        case .number, .trueValue, .falseValue, .nested:
             throw FieldFault(field: f, message: "\(f.name) must be a JSON string, got \(kindName(s.kind, bytes(s)))")
         }
     }
@@ -165,9 +168,14 @@ struct FieldReader {
             if FieldRules.equals(b, "false") { return false }
             throw fault(f, b, "must be true or false")
         case .string:
-            throw fault(f, bytes(s), "must be the JSON boolean true or false, not a string")
+            // `""` means absent, as for every field ("Value rules" in FeedContract.md).
+            let b = bytes(s)
+            if b.count == 0 { return nil }
+            throw fault(f, b, "must be the JSON boolean true or false, not a string")
         case .number:
             throw fault(f, bytes(s), "must be the JSON boolean true or false, not a number")
+        case .nested:
+            throw FieldFault(field: f, message: "\(f.name) must be the JSON boolean true or false, not a JSON object or array")
         }
     }
 

@@ -33,6 +33,15 @@ struct JSONScanner {
 
     private func describe(_ at: Int) -> String { at >= n ? "the end of the line" : "byte \(at + 1)" }
 
+    /// ` (found U+FEFF)` when the character at `at` is one a reader cannot see or tell from ASCII (a
+    /// byte order mark or no-break space before the `{` of a later line), else nothing.
+    private func found(_ at: Int) -> String {
+        guard at < n, p[at] >= 0x80 || p[at] < 0x20 else { return "" }
+        let prefix = UnsafeBufferPointer(start: p + at, count: min(4, n - at))
+        guard let scalar = String(decoding: prefix, as: UTF8.self).unicodeScalars.first, scalar != "\u{FFFD}" else { return "" }
+        return " (found U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4)))"
+    }
+
     @inline(__always) private mutating func skipSpace() { while i < n && JSONScanner.isSpace(p[i]) { i += 1 } }
 
     private mutating func scan(into members: inout [JSONMember]) -> Fault? {
@@ -40,7 +49,7 @@ struct JSONScanner {
         guard i < n else { return Fault(message: "not a JSON object: the line is empty") }
         if p[i] != 0x7B {
             if p[i] == 0x5B { return Fault(message: "not a JSON object: a line must be one flat JSON object, not an array") }
-            return Fault(message: "not valid JSON: expected '{' at \(describe(i))")
+            return Fault(message: "not valid JSON: expected '{' at \(describe(i))\(found(i))")
         }
         i += 1
         skipSpace()
@@ -79,8 +88,14 @@ struct JSONScanner {
                     guard number() else { return Fault(message: "not valid JSON: malformed number at byte \(member.valueStart + 1)") }
                     member.kind = .number
                 case 0x7B, 0x5B:
-                    let name = ReasonText.clip(String(decoding: UnsafeBufferPointer(start: p + key.start, count: key.end - key.start), as: UTF8.self))
-                    return Fault(message: "field \(name): nested objects and arrays are not allowed (records are flat)", field: name)
+                    // Records are flat, but an unknown field may hold any JSON value (RULES.md: unknown
+                    // extra fields are ignored, for forward compatibility): checked, skipped, and kept as
+                    // `.nested`, which a known field refuses by its kind. Escapes inside it do not send
+                    // the line to the escape-decoding path: nothing reads its strings.
+                    let escapesBefore = hasEscape
+                    if let fault = skipNested() { return fault }
+                    hasEscape = escapesBefore
+                    member.kind = .nested
                 default:
                     return Fault(message: "not valid JSON: expected a value at byte \(i + 1)")
                 }
@@ -103,6 +118,63 @@ struct JSONScanner {
         skipSpace()
         if i < n { return Fault(message: "not valid JSON: text after the end of the object at byte \(i + 1)") }
         return nil
+    }
+
+    /// Checks (RFC 8259) and skips the object or array that starts at `p[i]`, leaving `i` after its
+    /// closing bracket. Iterative, with an explicit stack of the open brackets, so depth costs a byte
+    /// each, never the thread's stack (a line is at most 1 MiB).
+    private mutating func skipNested() -> Fault? {
+        enum Expect { case value, valueOrClose, keyOrClose, key, commaOrClose }
+        var closers: [UInt8] = []  // `}` or `]` for each open container, innermost last
+        var expect = Expect.value
+        while true {
+            skipSpace()
+            guard i < n else { return Fault(message: "not valid JSON: a nested object or array is not closed at the end of the line") }
+            let c = p[i]
+            switch expect {
+            case .keyOrClose where c == 0x7D, .valueOrClose where c == 0x5D, .commaOrClose where c == closers.last:
+                i += 1
+                closers.removeLast()
+                if closers.isEmpty { return nil }
+                expect = .commaOrClose
+            case .commaOrClose:
+                guard c == 0x2C else {
+                    return Fault(message: "not valid JSON: expected ',' or '\(Character(Unicode.Scalar(closers.last!)))' at \(describe(i))")
+                }
+                i += 1
+                expect = closers.last == 0x7D ? .key : .value
+            case .key, .keyOrClose:
+                guard c == 0x22 else { return Fault(message: "not valid JSON: expected a key in double quotes at \(describe(i))") }
+                guard string() != nil else { return stringFault() }
+                skipSpace()
+                guard i < n, p[i] == 0x3A else { return Fault(message: "not valid JSON: expected ':' after a key at \(describe(i))") }
+                i += 1
+                expect = .value
+            case .value, .valueOrClose:
+                switch c {
+                case 0x7B:
+                    closers.append(0x7D)
+                    i += 1
+                    expect = .keyOrClose
+                    continue
+                case 0x5B:
+                    closers.append(0x5D)
+                    i += 1
+                    expect = .valueOrClose
+                    continue
+                case 0x22:
+                    guard string() != nil else { return stringFault() }
+                case 0x74 where literal("true"), 0x66 where literal("false"), 0x6E where literal("null"):
+                    break
+                case 0x2D, 0x30...0x39:
+                    let start = i
+                    guard number() else { return Fault(message: "not valid JSON: malformed number at byte \(start + 1)") }
+                default:
+                    return Fault(message: "not valid JSON: expected a value at byte \(i + 1)")
+                }
+                expect = .commaOrClose
+            }
+        }
     }
 
     /// Scans a string starting at the quote `p[i]`; returns the content range. On failure `i` is at the

@@ -21,8 +21,8 @@ struct JSONMember {
 /// and each escaped string is decoded by Foundation's `JSONSerialization`; validation then runs over
 /// the decoded bytes with the same code, so both paths give the same record for the same content.
 ///
-/// A nested object or array is refused as soon as its `{` or `[` is seen, without descending, so
-/// depth costs nothing (10,000 nested brackets are one reject).
+/// A nested object or array (allowed in an unknown field only) is checked and skipped without
+/// recursion (`JSONScanner.skipNested`), so 10,000 nested brackets cost 10,000 bytes of stack array.
 ///
 /// Keeps scratch buffers between lines: make one per thread and reuse it.
 public struct NDJSONLineParser: Sendable {

@@ -6,7 +6,9 @@ import TierGuardModel
 /// offset `Z` or `±hh:mm` (hh 00–23, mm 00–59). Refused, each with its own reason: no offset, a
 /// lowercase `t` or `z`, a space instead of `T`, a leap second `:60` (the archive keeps epoch seconds),
 /// `-00:00` (RFC 3339's "local offset unknown", which is no offset at all), more than 9 fraction
-/// digits, a day or time that does not exist.
+/// digits, a day or time that does not exist, and an instant outside the years 0001–9999 once the
+/// offset is applied (`0001-01-01T00:00:00+08:00` is in year 0 in UTC; `9999-12-31T23:59:59-01:00` in
+/// year 10000): the archive stores UTC instants, and PostgreSQL writes no 4-digit year for them.
 public struct RFC3339Timestamp: Hashable, Sendable {
     /// Seconds since 1970-01-01T00:00:00Z, the offset applied.
     public var epochSeconds: Int64
@@ -19,6 +21,17 @@ public struct RFC3339Timestamp: Hashable, Sendable {
     }
 
     /// Parses `text`; the failure is the problem in words.
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970-01-01T00:00:00Z.
+    static let firstStorableSecond: Int64 = -62_135_596_800
+    static let lastStorableSecond: Int64 = 253_402_300_799
+
+    /// The same instant cut to whole microseconds, the precision of PostgreSQL's `timestamptz`:
+    /// truncated, never rounded, so `23:59:59.9999999` stays in its second — and on its day, which the
+    /// scoring rules read (RULES.md: a transaction's day is `booked_at` in Asia/Shanghai).
+    public var truncatedToMicroseconds: RFC3339Timestamp {
+        RFC3339Timestamp(epochSeconds: epochSeconds, nanoseconds: nanoseconds / 1_000 * 1_000)
+    }
+
     public static func parse(_ text: some StringProtocol) -> Result<RFC3339Timestamp, TimestampFault> {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0)) }
@@ -78,14 +91,16 @@ public struct RFC3339Timestamp: Hashable, Sendable {
         }
         guard i == n else { return .failure(.syntax) }
         let local = Int64(date.dayNumber) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return .success(RFC3339Timestamp(epochSeconds: local - Int64(offset), nanoseconds: Int32(nanos)))
+        let utc = local - Int64(offset)
+        guard (firstStorableSecond...lastStorableSecond).contains(utc) else { return .failure(.outsideStorableYears) }
+        return .success(RFC3339Timestamp(epochSeconds: utc, nanoseconds: Int32(nanos)))
     }
 }
 
 /// Why a timestamp is refused.
 public enum TimestampFault: Error, Hashable, Sendable {
     case syntax, lowercaseT, spaceSeparator, lowercaseZ, noOffset, unknownOffset, badOffset
-    case notARealDate, notARealTime, leapSecond, tooManyFractionDigits
+    case notARealDate, notARealTime, leapSecond, tooManyFractionDigits, outsideStorableYears
 
     public var message: String {
         switch self {
@@ -100,6 +115,7 @@ public enum TimestampFault: Error, Hashable, Sendable {
         case .notARealTime: "not a real time of day (hour 00–23, minute and second 00–59)"
         case .leapSecond: "second 60 (a leap second) is not accepted"
         case .tooManyFractionDigits: "at most 9 fraction digits (nanoseconds)"
+        case .outsideStorableYears: "outside the years 0001–9999 once converted to UTC (the archive stores UTC instants)"
         }
     }
 }

@@ -89,7 +89,9 @@ enum RecordValidator {
     static func transaction(_ r: FieldReader) throws(FieldFault) -> Transaction {
         let txnId = try r.requiredID(.txnId)
         let accountId = try r.requiredID(.accountId)
-        let bookedAt = try r.timestamp(.bookedAt)
+        // Kept to the microsecond, as the archive stores it (`truncatedToMicroseconds`): the record
+        // the model scores is the record the archive holds.
+        let bookedAt = try r.timestamp(.bookedAt).truncatedToMicroseconds
         let amount = try r.money(.amount, required: true)!
         let category = try r.enumValue(.category, categoryTable, required: true)!
         let channel = try r.enumValue(.channel, channelTable, required: true)!

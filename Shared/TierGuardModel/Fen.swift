@@ -35,9 +35,9 @@ public struct Fen: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         var bytes = Substring(text).utf8[...]
         var negative = false
         if bytes.first == UInt8(ascii: "-") { negative = true; bytes = bytes.dropFirst() }
-        var integer: Int64 = 0
+        var integer: UInt64 = 0
         var integerDigits = 0
-        var fraction: Int64 = 0
+        var fraction: UInt64 = 0
         var fractionDigits = 0
         var seenDot = false
         for b in bytes {
@@ -47,7 +47,7 @@ public struct Fen: Hashable, Comparable, Sendable, Codable, CustomStringConverti
                 continue
             }
             guard b >= 48, b <= 57 else { return nil }
-            let digit = Int64(b - 48)
+            let digit = UInt64(b - 48)
             if seenDot {
                 fractionDigits += 1
                 guard fractionDigits <= 2 else { return nil }
@@ -64,8 +64,9 @@ public struct Fen: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         if fractionDigits == 1 { fraction *= 10 }
         let (scaled, o3) = integer.multipliedReportingOverflow(by: 100)
         let (total, o4) = scaled.addingReportingOverflow(fraction)
-        guard !o3, !o4 else { return nil }
-        value = negative ? -total : total
+        // The magnitude in UInt64, so the whole Int64 range fits: −92233720368547758.08 is Int64.min fen.
+        guard !o3, !o4, total <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)) else { return nil }
+        value = negative ? Int64(bitPattern: 0 &- total) : Int64(total)
     }
 
     /// `12345.67` style, no grouping; the inverse of `init(yuanText:)`.

@@ -124,18 +124,29 @@ enum FeedRegressions {
         let max = String(decoding: try FeedRegressions.bytes("values", "edge-money-92233720368547758.07"), as: UTF8.self)
         #expect(Fen(yuanText: max)?.value == Int64.max)
         #expect(Fen(yuanText: "92233720368547758.08") == nil)
-        #expect(Fen(yuanText: "-92233720368547758.08") == nil)  // Int64.min fen is not reachable from text
+        // Int64.min fen fits Int64 (RULES.md: "must fit Int64 fen"); one fen less does not.
+        #expect(Fen(yuanText: "-92233720368547758.08")?.value == Int64.min)
+        #expect(Fen(yuanText: "-92233720368547758.09") == nil)
+        #expect(Fen(yuanText: "-92233720368547758.07")?.value == -Int64.max)
         #expect(Fen(yuanText: "00000000000000000000000001.50")?.value == 150)
         for refused in ["1e5", ".5", "1.", "1.234"] { #expect(Fen(yuanText: refused) == nil, "\(refused)") }
     }
 
-    @Test func timestampEdgeCasesAreRefusedForTheirReason() {
+    @Test func timestampEdgeCasesAreRefusedForTheirReason() throws {
         #expect(RFC3339Timestamp.parse("2026-03-31T09:30:00-00:00") == .failure(.unknownOffset))
         #expect(RFC3339Timestamp.parse("2016-12-31T23:59:60Z") == .failure(.leapSecond))
         #expect(RFC3339Timestamp.parse("2026-03-31T09:30:00.1234567890Z") == .failure(.tooManyFractionDigits))
-        // 0001-01-01 is day -719,162; +23:59 moves the instant 86,340 s earlier.
-        #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00+23:59")
-                == .success(RFC3339Timestamp(epochSeconds: -719_162 * 86_400 - 86_340, nanoseconds: 0)))
+        // 0001-01-01 is day -719,162: its midnight in UTC is the first storable instant; +23:59 moves
+        // it 86,340 s earlier, into year 0 in UTC, and 9999-12-31T23:59:59-01:00 is in year 10000.
+        #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00Z")
+                == .success(RFC3339Timestamp(epochSeconds: -719_162 * 86_400, nanoseconds: 0)))
+        #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00+23:59") == .failure(.outsideStorableYears))
+        #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00+08:00") == .failure(.outsideStorableYears))
+        #expect(RFC3339Timestamp.parse("9999-12-31T23:59:59.999999999Z")
+                == .success(RFC3339Timestamp(epochSeconds: 253_402_300_799, nanoseconds: 999_999_999)))
+        #expect(RFC3339Timestamp.parse("9999-12-31T23:59:59-01:00") == .failure(.outsideStorableYears))
+        // The archive's precision, truncated: 23:59:59.9999999 stays in its second.
+        #expect(try RFC3339Timestamp.parse("2026-03-31T23:59:59.9999999+08:00").get().truncatedToMicroseconds.nanoseconds == 999_999_000)
         #expect(ResidentIDNumber.validate("11010519491231002x") == .failure(.lowercaseX))
         // 1900 is not a leap year.
         #expect(ResidentIDNumber.validate("110105190002290015") == .failure(.notARealDate))

@@ -31,15 +31,32 @@ import TierGuardModel
         #expect(try reason(text + ",\"k17\":0}") == "line 1: duplicate key k17")
     }
 
-    @Test func rejectsNestingWithoutDescending() throws {
-        let nested = Sample.balance.with("address", "{\"city\":\"北京\"}")
-        #expect(try reason(nested) == "line 1: field address: nested objects and arrays are not allowed (records are flat)")
-        #expect(try reason(Sample.balance.with("tags", "[]")) == "line 1: field tags: nested objects and arrays are not allowed (records are flat)")
+    /// RULES.md: unknown extra fields are ignored (forward compatibility), whatever their value — an
+    /// object or array too, checked and skipped without recursion; a known field refuses one.
+    @Test func ignoresNestedValuesInUnknownFieldsAndRefusesThemInKnownOnes() throws {
+        #expect(try reason(Sample.balance.with("address", "{\"city\":\"北京\",\"lines\":[1,2.5e3,true,null,\"a\\\"b\"]}")) == nil)
+        #expect(try reason(Sample.balance.with("tags", "[]")) == nil)
+        #expect(try reason(Sample.balance.with("x_future", "{\"a\":1}")) == nil)
         let deep = Sample.balance.with("x", String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))
-        #expect(try reason(deep) == "line 1: field x: nested objects and arrays are not allowed (records are flat)")
-        let deepObjects = String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
-        #expect(try reason(deepObjects) == "line 1: field a: nested objects and arrays are not allowed (records are flat)")
+        #expect(try reason(deep) == nil)
+        let deepObjects = Sample.balance.with("x", String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000))
+        #expect(try reason(deepObjects) == nil)
+        // Still JSON: unclosed, mismatched or malformed nested values are syntax errors naming the byte.
+        #expect(try reason(Sample.balance.with("x", String(repeating: "[", count: 10_000)))?.hasPrefix("line 1: not valid JSON: expected a value at byte") == true)
+        #expect(try reason(Sample.balance.with("x", "[1}"))?.hasPrefix("line 1: not valid JSON: expected ',' or ']' at byte") == true)
+        #expect(try reason(Sample.balance.with("x", "{\"a\" 1}"))?.hasPrefix("line 1: not valid JSON: expected ':' after a key at byte") == true)
+        #expect(try reason(Sample.balance.with("x", "[01]"))?.hasPrefix("line 1: not valid JSON: expected ',' or ']' at byte") == true)
+        #expect(try reason(Sample.balance.with("x", "{\"a\":1,}"))?.hasPrefix("line 1: not valid JSON: expected a key in double quotes at byte") == true)
         #expect(try reason(String(repeating: "[", count: 10_000)) == "line 1: not a JSON object: a line must be one flat JSON object, not an array")
+        // A known field: refused by its kind.
+        #expect(try reason(Sample.balance.with("balance", "{\"yuan\":\"1.00\"}")) == "line 1: balance must be a JSON string, got a JSON object or array (records are flat)")
+        #expect(try reason(Sample.balance.with("account_id", "[\"A1\"]")) == "line 1: account_id must be a JSON string, got a JSON object or array (records are flat)")
+        #expect(try reason(Sample.customer.with("marketing_opt_out", "[]")) == "line 1: marketing_opt_out must be the JSON boolean true or false, not a JSON object or array")
+    }
+
+    /// "Value rules": `""` means absent for every field, a boolean too.
+    @Test func anEmptyStringBooleanIsAbsent() throws {
+        #expect(try reason(Sample.customer.with("marketing_opt_out", "\"\"")) == nil)
     }
 
     @Test(arguments: [

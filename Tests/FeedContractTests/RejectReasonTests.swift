@@ -23,7 +23,7 @@ struct RejectCase: Sendable, CustomTestStringConvertible {
 
 private let moneyNumber = "money must be a JSON string such as \"12345.67\"; a JSON number cannot be trusted to the fen"
 private let moneySyntax = "not an amount: an optional -, digits, and at most two decimals after a point (\"-12345.67\")"
-private let moneyTooLarge = "too large: an amount must fit in Int64 fen (at most 92233720368547758.07 yuan)"
+private let moneyTooLarge = "too large: an amount must fit in Int64 fen (-92233720368547758.08 to 92233720368547758.07 yuan)"
 private let idRule = "must be 1–32 characters of A–Z, a–z, 0–9, _ or -"
 private let mobileRule = "must be a mainland mobile number, 1[3-9] and 9 more digits (no +86, spaces or hyphens)"
 
@@ -209,5 +209,17 @@ private let rmCases: [RejectCase] = [
         let long = String(repeating: "9", count: 60)
         #expect(try reason(Sample.balance.with(string: "as_of", long)) == "line 1: as_of \(String(repeating: "9", count: 40))…: not a date in the form YYYY-MM-DD")
         #expect(try reason(Sample.balance.with(string: "account_id", "A\\t1")) == "line 1: account_id A\\u{9}1: \(idRule)")
+    }
+
+    /// Found by an independent oracle: `currency  CNY not supported` hid the space that made " CNY"
+    /// wrong. Leading or trailing whitespace puts the value in quotes; invisible characters are escaped.
+    @Test func reasonsShowInvisibleCharactersAndEdgeSpaces() throws {
+        #expect(try reason(Sample.account.with(string: "currency", " CNY")) == "line 1: currency \" CNY\" not supported in contract v1 (only CNY)")
+        #expect(try reason(Sample.transaction.with(string: "category", "fee "))?.hasPrefix("line 1: category \"fee \": must be one of") == true)
+        #expect(try reason(Sample.account.with(string: "currency", "CNY\u{00A0}")) == "line 1: currency \"CNY\\u{a0}\" not supported in contract v1 (only CNY)")
+        #expect(try reason(Sample.account.with(string: "currency", "C\u{200B}NY")) == "line 1: currency C\\u{200b}NY not supported in contract v1 (only CNY)")
+        // A byte order mark before a later line's `{` is named.
+        let items = try decode(Sample.balance.text + "\n\u{FEFF}" + Sample.balance.text + "\n")
+        #expect(items.count == 2 && items[1].reject?.reason == "line 2: not valid JSON: expected '{' at byte 1 (found U+FEFF)")
     }
 }

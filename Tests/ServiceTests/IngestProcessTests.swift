@@ -220,7 +220,9 @@ struct IngestProcessError: Error, CustomStringConvertible {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/feed.ndjson"
-        try ([Self.badCustomer, Self.transaction("T7", account: "A404")].joined(separator: "\n") + "\n")
+        let usdAccount = #"{"type":"account","account_id":"A405","customer_id":"C1","product":"demand_deposit","currency":"USD","opened_on":"2020-01-01"}"#
+        try ([Self.badCustomer, Self.transaction("T7", account: "A404"), usdAccount, Self.transaction("T8", account: "A405")]
+            .joined(separator: "\n") + "\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
         let env = ["DATABASE_URL": db.url]
         #expect(try ServiceProcess.run("tierguard-ingest", ["load", path], environment: env).status == 0)
@@ -229,14 +231,17 @@ struct IngestProcessError: Error, CustomStringConvertible {
         #expect(rejects.status == 0, "\(rejects.stderr)")
         #expect(rejects.stdout.contains("line 1: "), "\(rejects.stdout)")
         #expect(rejects.stdout.contains("check digit"))
-        #expect(rejects.stdout.contains("1 reject(s) shown"))
+        #expect(rejects.stdout.contains("2 reject(s) shown"))
         #expect(!rejects.stdout.contains(Self.badResidentId), "\(rejects.stdout)")
         #expect(!rejects.stdout.contains(Self.phone), "\(rejects.stdout)")
 
         let pending = try ServiceProcess.run("tierguardctl", ["rejects", "--pending"], environment: env)
         #expect(pending.status == 0)
-        #expect(pending.stdout.contains("line 2: transaction T7: pending, account A404"), "\(pending.stdout)")
-        #expect(pending.stdout.contains("1 pending record(s) shown"))
+        #expect(pending.stdout.contains("line 2: transaction T7: pending, account A404 is not in the archive\n"), "\(pending.stdout)")
+        // A record whose account line was refused says where that line is.
+        #expect(pending.stdout.contains("line 4: transaction T8: pending, account A405 is not in the archive (its account line was rejected: batch 1 line 3)"),
+                "\(pending.stdout)")
+        #expect(pending.stdout.contains("2 pending record(s) shown"))
         #expect(!pending.stdout.contains(Self.badResidentId) && !pending.stdout.contains(Self.phone))
 
         // The operator's escape hatch shows the raw line; since issue 11 it needs --reason (audited).

@@ -129,6 +129,46 @@ import TierGuardStore
         #expect(try Self.count(session, "SELECT count(*) FROM pending_records") == 0)
     }
 
+    /// Found by an independent oracle: a 7th–9th fraction digit was rounded by PostgreSQL, so
+    /// `23:59:59.9999999+08:00` was stored as the next day's midnight while booked_on kept the right
+    /// day. The archive keeps microseconds, truncated: both say the same Shanghai day.
+    @Test func aNanosecondBeforeMidnightStaysOnItsDay() throws {
+        let (_, session) = try Self.database()
+        defer { session.close() }
+        let result = try Self.ingest(session, [Self.customer("C1"), Self.account("A1", customer: "C1"),
+                                               Self.transaction("T1", account: "A1", at: "2026-03-31T23:59:59.9999999+08:00")])
+        #expect(result.accepted == 3 && result.rejected == 0)
+        let row = try session.query(PostgresQuery("""
+            SELECT booked_on::text, (booked_at AT TIME ZONE 'Asia/Shanghai')::text FROM transactions WHERE txn_id = 'T1'
+            """))[0]
+        #expect(try row.decode(String.self, at: 0) == "2026-03-31")
+        #expect(try row.decode(String.self, at: 1) == "2026-03-31 23:59:59.999999")
+    }
+
+    /// Found by an independent oracle: one valid date decades from the rest (an upstream "epoch zero")
+    /// made the month-partition step refuse the whole feed (a span over 50 years), and an instant
+    /// outside years 0001–9999 in UTC failed it in PostgreSQL. Now the first gets its own month
+    /// partition and the second is a reject with its reason; every other line applies.
+    @Test func farDatesNeverFailAFeed() throws {
+        let (_, session) = try Self.database()
+        defer { session.close() }
+        let result = try Self.ingest(session, [
+            Self.customer("C1"), Self.account("A1", customer: "C1"),
+            Self.balance("A1", "2026-03-31", "7.00"), Self.balance("A1", "1960-01-01", "1.00"),
+            Self.transaction("T1", account: "A1", at: "1970-01-01T00:00:00Z"),
+            Self.transaction("T2", account: "A1", at: "0001-01-01T00:00:00+08:00"),
+            Self.transaction("T3", account: "A1", at: "9999-12-31T23:59:59-01:00"),
+        ])
+        #expect(result.accepted == 5 && result.rejected == 2)
+        #expect(try Self.count(session, "SELECT count(*) FROM balances") == 2)
+        #expect(try Self.count(session, "SELECT count(*) FROM transactions WHERE txn_id = 'T1' AND booked_on = '1970-01-01'") == 1)
+        // Only the months that have rows, not the 66 years between them.
+        #expect(try Self.count(session, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'balances'::regclass") <= 4)
+        let reasons = try session.query(PostgresQuery("SELECT reason FROM ingest_rejects ORDER BY line_number")).map { try $0.decode(String.self, at: 0) }
+        #expect(reasons.count == 2)
+        #expect(reasons.allSatisfy { $0.contains("booked_at") && $0.contains("outside the years 0001–9999") }, "\(reasons)")
+    }
+
     @Test func aRecordForAnUnknownAccountWaitsThenApplies() throws {
         let (_, session) = try Self.database()
         defer { session.close() }

@@ -234,7 +234,9 @@ struct StagingRowWriter {
         pad(d.year, 4); row.append(0x2D); pad(d.month, 2); row.append(0x2D); pad(d.day, 2)
     }
 
-    /// `YYYY-MM-DD HH:MM:SS[.fffffffff]+00`: UTC, every nanosecond digit (PostgreSQL rounds to µs).
+    /// `YYYY-MM-DD HH:MM:SS[.ffffff]+00`: UTC, to the microsecond — truncated, because PostgreSQL would
+    /// round a 7th–9th digit, and `23:59:59.9999999` would become the next day (the validator already
+    /// truncates: `RFC3339Timestamp.truncatedToMicroseconds`).
     private mutating func timestamp(_ seconds: Int64, _ nanos: Int32) {
         row.append(0x09)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
@@ -242,7 +244,7 @@ struct StagingRowWriter {
         ymd(CalendarDate(dayNumber: Int(days)))
         row.append(0x20)
         pad(rest / 3600, 2); row.append(0x3A); pad(rest / 60 % 60, 2); row.append(0x3A); pad(rest % 60, 2)
-        if nanos != 0 { row.append(0x2E); pad(Int(nanos), 9) }
+        if nanos >= 1_000 { row.append(0x2E); pad(Int(nanos) / 1_000, 6) }
         row.append(contentsOf: [0x2B, 0x30, 0x30])
     }
 

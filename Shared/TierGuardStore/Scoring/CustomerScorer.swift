@@ -101,6 +101,9 @@ public final class CustomerScorer: Sendable {
     public func evaluate(_ session: PostgresSession, customerId: String) throws -> (CustomerScore, CustomerInput)? {
         guard let bd = try settings.businessDate(session),
               let input = try loader.load(session, customerIds: [customerId], businessDate: bd, logger: logger).first else { return nil }
+        guard Self.isWithinModelRange(input, logger: logger) else {
+            throw ScoringError("customer \(customerId) holds a money value beyond \(Self.maxModelMoneyFen) fen, more than the model can sum; it is not scored")
+        }
         return (CustomerScore.compute(input, businessDate: bd, policy: settings.policy, catalog: settings.catalog), input)
     }
 
