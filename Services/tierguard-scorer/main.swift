@@ -65,7 +65,8 @@ if command == "rescore" {
     do {
         let summary = try await connection.withSession { session in try BookScorer(settings: settings, logger: logger).run(session) }
         print("rescored \(summary.customers) customers on \(summary.businessDate?.description ?? "-") in "
-              + "\(String(format: "%.2f", summary.seconds)) s; \(summary.newAlerts) new alerts")
+              + "\(String(format: "%.2f", summary.seconds)) s; \(summary.newAlerts) new alerts"
+              + (summary.notScored > 0 ? "; \(summary.notScored) customer(s) not scored (a money value beyond the model's range; the log names each)" : ""))
         await connection.close()
         ExitCode.success.exit()
     } catch {

@@ -31,22 +31,32 @@ enum RescoreCommand: CtlCommand {
             context.print("rescored \(summary.customers) customers on business date \(bd) with policy \(settings.policy.version) "
                           + "in \(String(format: "%.2f", summary.seconds)) s (\(Int(summary.customersPerSecond))/s); "
                           + "\(summary.newAlerts) new alerts, \(summary.resolvedAlerts) resolved")
+            if summary.notScored > 0 {
+                context.print("\(summary.notScored) customer(s) not scored: a money value beyond what the model can sum "
+                              + "(\(CustomerScorer.maxModelMoneyFen) fen); the log names each")
+            }
             return .success
         }
         let scorer = CustomerScorer(settings: settings, logger: context.logger)
-        var missing: [String] = []
+        var missing: [String] = [], beyondRange: [String] = []
         for id in arguments.positionals {
             let result = try scorer.score(session, customerIds: [id])
-            guard let score = result.scores.first, let bd = result.businessDate else { missing.append(id); continue }
+            guard let score = result.scores.first, let bd = result.businessDate else {
+                if result.notScored.isEmpty { missing.append(id) } else { beyondRange.append(id) }
+                continue
+            }
             let a = score.assessment
             let warning = a.warning.map { " warning \($0.date) → \($0.toTier.code)" } ?? ""
             context.print("\(id): \(a.tier.code)\(a.isProvisional ? " (provisional)" : "") on \(bd)\(warning); "
                           + "\(score.signals.count) signals, \(result.outcome.newAlerts.count) new alerts")
         }
+        if !beyondRange.isEmpty {
+            context.print("not scored (a money value beyond \(CustomerScorer.maxModelMoneyFen) fen): \(beyondRange.joined(separator: ", "))")
+        }
         if !missing.isEmpty {
             context.print("not scored (unknown customer or no balance yet): \(missing.joined(separator: ", "))")
-            return .failure
         }
+        if !missing.isEmpty || !beyondRange.isEmpty { return .failure }
         return .success
     }
 }

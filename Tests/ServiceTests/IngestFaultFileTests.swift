@@ -225,6 +225,7 @@ import Testing
         let rescore = try ServiceProcess.run("tierguard-scorer", ["rescore"], environment: ["DATABASE_URL": db.url])
         #expect(rescore.status == 0, "stderr: \(rescore.stderr.split(separator: "\n").suffix(3))")
         #expect(rescore.stderr.contains("customer not scored"), "\(rescore.stderr.suffix(500))")
+        #expect(rescore.stdout.contains("rescored 0 customers") && rescore.stdout.contains("1 customer(s) not scored"), "\(rescore.stdout)")
     }
 
     /// `watch` given a file the database refuses as a whole (here a CHECK constraint, as a new

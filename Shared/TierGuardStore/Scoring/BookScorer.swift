@@ -36,6 +36,8 @@ public final class BookScorer {
         /// New `customer_scores` rows (customers whose score changed).
         public var scoreRows = 0
         public var resolvedAlerts = 0
+        /// Customers left unscored (`CustomerScorer.Result.notScored`), not counted in `customers`.
+        public var notScored = 0
         public var seconds = 0.0
         /// Thread-seconds summed over the workers: loading, the model, writing (commit included).
         public var loadSeconds = 0.0
@@ -78,6 +80,7 @@ public final class BookScorer {
                     state.summary.newAlerts += result.outcome.newAlerts.count
                     state.summary.scoreRows += result.outcome.scores
                     state.summary.resolvedAlerts += result.outcome.resolved
+                    state.summary.notScored += result.notScored.count
                     state.summary.loadSeconds += result.loadSeconds
                     state.summary.computeSeconds += result.computeSeconds
                     state.summary.writeSeconds += result.writeSeconds
@@ -117,7 +120,8 @@ public final class BookScorer {
         summary.seconds = monotonicSeconds() - started
         scorer.logger.info("whole-book rescore done", metadata: [
             "business_date": bd.description, "customers": String(summary.customers), "chunks": String(summary.chunks),
-            "new_alerts": String(summary.newAlerts), "seconds": String(format: "%.3f", summary.seconds),
+            "new_alerts": String(summary.newAlerts), "not_scored": String(summary.notScored),
+            "seconds": String(format: "%.3f", summary.seconds),
         ])
         return summary
     }

@@ -42,6 +42,9 @@ public final class CustomerScorer: Sendable {
         public var businessDate: CalendarDate?
         public var scores: [CustomerScore]
         public var outcome: ScoreWriter.Outcome
+        /// Customers of the chunk left unscored: a money value beyond `maxModelMoneyFen` (an error
+        /// line names each; the whole-book summary and `tierguardctl rescore` count them).
+        public var notScored: [String] = []
         /// Seconds spent loading, in the model, and writing (for the benchmark's breakdown).
         public var loadSeconds = 0.0
         public var computeSeconds = 0.0
@@ -66,15 +69,18 @@ public final class CustomerScorer: Sendable {
             let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
                                          rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
             let t1 = monotonicSeconds()
-            let scores = inputs.filter { Self.isWithinModelRange($0, logger: logger) }.map {
-                CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog)
-            }
+            var notScored: [String] = []
+            let scores = inputs.filter { input in
+                let within = Self.isWithinModelRange(input, logger: logger)
+                if !within { notScored.append(input.customer.customerId) }
+                return within
+            }.map { CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog) }
             logSuitability(scores)
             let t2 = monotonicSeconds()
             let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
                                              skipUnchanged: skipUnchanged, traceparent: traceparent)
-            return Result(businessDate: bd, scores: scores, outcome: outcome, loadSeconds: t1 - t0, computeSeconds: t2 - t1,
-                          writeSeconds: monotonicSeconds() - t2)
+            return Result(businessDate: bd, scores: scores, outcome: outcome, notScored: notScored, loadSeconds: t1 - t0,
+                          computeSeconds: t2 - t1, writeSeconds: monotonicSeconds() - t2)
         }
     }
 
