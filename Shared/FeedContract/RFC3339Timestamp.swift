@@ -6,9 +6,11 @@ import TierGuardModel
 /// offset `Z` or `±hh:mm` (hh 00–23, mm 00–59). Refused, each with its own reason: no offset, a
 /// lowercase `t` or `z`, a space instead of `T`, a leap second `:60` (the archive keeps epoch seconds),
 /// `-00:00` (RFC 3339's "local offset unknown", which is no offset at all), more than 9 fraction
-/// digits, a day or time that does not exist, and an instant outside the years 0001–9999 once the
-/// offset is applied (`0001-01-01T00:00:00+08:00` is in year 0 in UTC; `9999-12-31T23:59:59-01:00` in
-/// year 10000): the archive stores UTC instants, and PostgreSQL writes no 4-digit year for them.
+/// digits, a day or time that does not exist, and an instant outside the years 0001–9999 in UTC or
+/// on the bank's day in Asia/Shanghai (`0001-01-01T00:00:00+08:00` is in year 0 in UTC,
+/// `9999-12-31T20:00:00Z` on 10000-01-01 in Shanghai): the archive stores the UTC instant and its
+/// Shanghai day with 4-digit years (PostgreSQL refused the feed's whole transaction for such a line
+/// before this check).
 public struct RFC3339Timestamp: Hashable, Sendable {
     /// Seconds since 1970-01-01T00:00:00Z, the offset applied.
     public var epochSeconds: Int64
@@ -20,10 +22,10 @@ public struct RFC3339Timestamp: Hashable, Sendable {
         self.nanoseconds = nanoseconds
     }
 
-    /// Parses `text`; the failure is the problem in words.
-    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970-01-01T00:00:00Z.
+    /// 0001-01-01T00:00:00Z and 9999-12-31T15:59:59Z (23:59:59 in Shanghai, UTC+8), in seconds since
+    /// 1970-01-01T00:00:00Z.
     static let firstStorableSecond: Int64 = -62_135_596_800
-    static let lastStorableSecond: Int64 = 253_402_300_799
+    static let lastStorableSecond: Int64 = 253_402_300_799 - 8 * 3_600
 
     /// The same instant cut to whole microseconds, the precision of PostgreSQL's `timestamptz`:
     /// truncated, never rounded, so `23:59:59.9999999` stays in its second — and on its day, which the
@@ -32,6 +34,7 @@ public struct RFC3339Timestamp: Hashable, Sendable {
         RFC3339Timestamp(epochSeconds: epochSeconds, nanoseconds: nanoseconds / 1_000 * 1_000)
     }
 
+    /// Parses `text`; the failure is the problem in words.
     public static func parse(_ text: some StringProtocol) -> Result<RFC3339Timestamp, TimestampFault> {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0)) }
@@ -115,7 +118,7 @@ public enum TimestampFault: Error, Hashable, Sendable {
         case .notARealTime: "not a real time of day (hour 00–23, minute and second 00–59)"
         case .leapSecond: "second 60 (a leap second) is not accepted"
         case .tooManyFractionDigits: "at most 9 fraction digits (nanoseconds)"
-        case .outsideStorableYears: "outside the years 0001–9999 once converted to UTC (the archive stores UTC instants)"
+        case .outsideStorableYears: "outside the years 0001–9999 in UTC or on the bank's day in Asia/Shanghai"
         }
     }
 }

@@ -137,13 +137,15 @@ enum FeedRegressions {
         #expect(RFC3339Timestamp.parse("2016-12-31T23:59:60Z") == .failure(.leapSecond))
         #expect(RFC3339Timestamp.parse("2026-03-31T09:30:00.1234567890Z") == .failure(.tooManyFractionDigits))
         // 0001-01-01 is day -719,162: its midnight in UTC is the first storable instant; +23:59 moves
-        // it 86,340 s earlier, into year 0 in UTC, and 9999-12-31T23:59:59-01:00 is in year 10000.
+        // it 86,340 s earlier, into year 0 in UTC. The last is 9999-12-31T23:59:59 in Shanghai (+08:00):
+        // 9999-12-31T23:59:59Z is already 10000-01-01 there.
         #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00Z")
                 == .success(RFC3339Timestamp(epochSeconds: -719_162 * 86_400, nanoseconds: 0)))
         #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00+23:59") == .failure(.outsideStorableYears))
         #expect(RFC3339Timestamp.parse("0001-01-01T00:00:00+08:00") == .failure(.outsideStorableYears))
-        #expect(RFC3339Timestamp.parse("9999-12-31T23:59:59.999999999Z")
-                == .success(RFC3339Timestamp(epochSeconds: 253_402_300_799, nanoseconds: 999_999_999)))
+        #expect(RFC3339Timestamp.parse("9999-12-31T23:59:59.999999999+08:00")
+                == .success(RFC3339Timestamp(epochSeconds: 253_402_300_799 - 28_800, nanoseconds: 999_999_999)))
+        #expect(RFC3339Timestamp.parse("9999-12-31T16:00:00Z") == .failure(.outsideStorableYears))
         #expect(RFC3339Timestamp.parse("9999-12-31T23:59:59-01:00") == .failure(.outsideStorableYears))
         // The archive's precision, truncated: 23:59:59.9999999 stays in its second.
         #expect(try RFC3339Timestamp.parse("2026-03-31T23:59:59.9999999+08:00").get().truncatedToMicroseconds.nanoseconds == 999_999_000)

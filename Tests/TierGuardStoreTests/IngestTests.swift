@@ -167,6 +167,10 @@ import TierGuardStore
         let reasons = try session.query(PostgresQuery("SELECT reason FROM ingest_rejects ORDER BY line_number")).map { try $0.decode(String.self, at: 0) }
         #expect(reasons.count == 2)
         #expect(reasons.allSatisfy { $0.contains("booked_at") && $0.contains("outside the years 0001–9999") }, "\(reasons)")
+        // The last storable instant: 9999-12-31 23:59:59 in Shanghai, on that day.
+        let last = try Self.ingest(session, [Self.transaction("T4", account: "A1", at: "9999-12-31T15:59:59.999999999Z")])
+        #expect(last.accepted == 1)
+        #expect(try Self.count(session, "SELECT count(*) FROM transactions WHERE txn_id = 'T4' AND booked_on = '9999-12-31'") == 1)
     }
 
     @Test func aRecordForAnUnknownAccountWaitsThenApplies() throws {
