@@ -173,6 +173,25 @@ import TierGuardStore
         #expect(try Self.count(session, "SELECT count(*) FROM transactions WHERE txn_id = 'T4' AND booked_on = '9999-12-31'") == 1)
     }
 
+    /// Found by an independent CSV oracle: a changed second line of a record whose account is unknown
+    /// was counted `accepted` and written to the change history of a record the archive never held.
+    /// Both lines are pending; the later one is what applies when the account arrives.
+    @Test func aChangedRepeatOfAPendingRecordIsPendingWithoutHistory() throws {
+        let (_, session) = try Self.database()
+        defer { session.close() }
+        let first = try Self.ingest(session, [Self.balance("A1", "2026-03-31", "1.00"), Self.balance("A1", "2026-03-31", "2.00"),
+                                              Self.transaction("T1", account: "A1", amount: "-1.00"),
+                                              Self.transaction("T1", account: "A1", amount: "-2.00"),
+                                              Self.balance("A1", "2026-03-30", "3.00"), Self.balance("A1", "2026-03-30", "3.00")])
+        #expect(first.accepted == 0 && first.pending == 5 && first.unchanged == 1, "\(first)")
+        #expect(try Self.count(session, "SELECT count(*) FROM archive_changes") == 0)
+        #expect(try Self.count(session, "SELECT count(*) FROM pending_records") == 3)
+        let second = try Self.ingest(session, [Self.customer("C1"), Self.account("A1", customer: "C1")])
+        #expect(second.appliedPending == 3)
+        #expect(try Self.count(session, "SELECT balance_fen FROM balances WHERE as_of = '2026-03-31'") == 200)
+        #expect(try Self.count(session, "SELECT amount_fen FROM transactions WHERE txn_id = 'T1'") == -200)
+    }
+
     @Test func aRecordForAnUnknownAccountWaitsThenApplies() throws {
         let (_, session) = try Self.database()
         defer { session.close() }

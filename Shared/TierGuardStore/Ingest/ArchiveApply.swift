@@ -25,6 +25,11 @@ struct ArchiveTableSpec: Sendable {
 
     var isPendable: Bool { accountColumn != nil }
 
+    /// `LEFT JOIN accounts acc` on the staged row `s`'s account (empty for a type without one), and the
+    /// condition that the account is in the archive (always true without one).
+    var accountJoin: String { accountColumn.map { "LEFT JOIN accounts acc ON acc.account_id = s.\($0)" } ?? "" }
+    var accountKnown: String { accountColumn == nil ? "true" : "acc.account_id IS NOT NULL" }
+
     /// The archive table's primary key, the target of `ON CONFLICT`: the natural key, except for the
     /// month-partitioned transactions, whose key must include the partition column (0010 migration).
     var conflictKeys: [String] { type == .transaction ? ["txn_id", "booked_on"] : keys.map(\.0) }
@@ -117,7 +122,7 @@ struct ApplyCounts {
 ///   the archive after this feed's accounts were applied); identical content → `unchanged`; different →
 ///   `accepted`, with an `archive_changes` row naming the changed fields.
 /// - Lj (j > 1) is compared with L(j−1): identical → `unchanged`; different → `accepted` with an
-///   `archive_changes` row (the later line wins).
+///   `archive_changes` row (the later line wins), or `pending` without one when its account is unknown.
 /// - Ln's content is what the archive ends up holding (or `pending_records`, when its account is unknown).
 /// So accepted + unchanged + pending = record lines, and every change is in the audit trail.
 ///
@@ -139,7 +144,7 @@ enum ArchiveApply {
         var counts = ApplyCounts()
         let stg = spec.staging
         let keyCols = spec.keys.map { "s.\($0.1)" }.joined(separator: ", ")
-        let accJoin = spec.accountColumn.map { "LEFT JOIN accounts acc ON acc.account_id = s.\($0)" } ?? ""
+        let accJoin = spec.accountJoin, accKnown = spec.accountKnown
 
         // 1. Keys delivered more than once in this feed: count and record their later lines here, keep Ln.
         var dupCount = 0
@@ -161,20 +166,23 @@ enum ArchiveApply {
                 WHERE (\(keyCols)) IN (SELECT * FROM tg_dup)
                 WINDOW w AS (PARTITION BY \(keyCols) ORDER BY s.line)
                 """))
-            // Lj against L(j-1).
+            // Lj against L(j-1). A changed line of a record whose account is still unknown replaces the
+            // earlier one in pending_records: pending, and no change history (the archive never held it).
             try session.execute(PostgresQuery(unsafeSQL: """
                 INSERT INTO archive_changes (customer_id, record_type, natural_key, batch_id, line_number, changed_fields)
                 SELECT \(spec.customerExpression), '\(spec.type.rawValue)', \(spec.keyExpression("s")), $1, s.line,
                        \(spec.changedFields(old: "p", oldIsStaging: true, new: "s"))
                 FROM tg_seq q JOIN \(stg) s ON s.line = q.line JOIN \(stg) p ON p.line = q.prev_line \(accJoin)
-                WHERE s.h <> p.h
+                WHERE s.h <> p.h AND \(accKnown)
                 """).binding(batchId))
             if let row = try session.query(PostgresQuery(unsafeSQL: """
-                SELECT count(*) FILTER (WHERE s.h = p.h), count(*) FILTER (WHERE s.h <> p.h)
-                FROM tg_seq q JOIN \(stg) s ON s.line = q.line JOIN \(stg) p ON p.line = q.prev_line
+                SELECT count(*) FILTER (WHERE s.h = p.h), count(*) FILTER (WHERE s.h <> p.h AND \(accKnown)),
+                       count(*) FILTER (WHERE s.h <> p.h AND NOT (\(accKnown)))
+                FROM tg_seq q JOIN \(stg) s ON s.line = q.line JOIN \(stg) p ON p.line = q.prev_line \(accJoin)
                 """)).ingestFirst {
                 counts.unchanged += try row.decode(Int.self, at: 0)
                 counts.accepted += try row.decode(Int.self, at: 1)
+                counts.pending += try row.decode(Int.self, at: 2)
             }
             // L1 against the archive.
             try classifyAgainstArchive(spec, session: session, batchId: batchId, counts: &counts,
@@ -338,8 +346,7 @@ enum ArchiveApply {
     private static func classifyAgainstArchive(_ spec: ArchiveTableSpec, session: PostgresSession, batchId: Int64,
                                                counts: inout ApplyCounts, filter: String) throws {
         let stg = spec.staging
-        let accJoin = spec.accountColumn.map { "LEFT JOIN accounts acc ON acc.account_id = s.\($0)" } ?? ""
-        let accKnown = spec.accountColumn == nil ? "true" : "acc.account_id IS NOT NULL"
+        let accJoin = spec.accountJoin, accKnown = spec.accountKnown
         let archiveJoin = "LEFT JOIN \(spec.table) a ON \(spec.keyMatch(archive: "a", staging: "s"))"
         if let row = try session.query(PostgresQuery(unsafeSQL: """
             SELECT count(*) FILTER (WHERE NOT (\(accKnown))),
