@@ -92,9 +92,11 @@ struct CSVFeedParser {
         if let fault = split(record) { throw bad(fault.message) }
         var seen = Set<String>()
         var columns: [FeedField?] = []
+        var names: [String] = []
         let allowed = Set(type.feedFields.map(\.rawValue) + [FeedField.type.rawValue])
         for r in ranges {
             let name = String(decoding: scratch[r.start..<r.end], as: UTF8.self)
+            names.append(name)
             if !name.isEmpty && !seen.insert(name).inserted { throw bad("column \(ReasonText.clip(name)) appears twice") }
             if AuthenticationDataField.isAuthenticationData(name) { throw bad(AuthenticationDataField.reason(name)) }
             let field = scratch.withUnsafeBufferPointer { s in table.field(s.baseAddress!, r.start, r.end) }
@@ -102,7 +104,22 @@ struct CSVFeedParser {
         }
         let missing = type.feedFields.filter { type.isRequired($0) && !columns.contains($0) }.map(\.name)
         if !missing.isEmpty {
-            throw bad("required column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) missing")
+            // A column that is the missing one but for case or surrounding spaces is named: header names
+            // are exact (lowercase, no spaces), and "missing" alone would hide what is wrong.
+            func bare(_ name: String) -> String {
+                let scalars = Array(name.unicodeScalars)
+                guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+                      let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+                var kept = String.UnicodeScalarView()
+                kept.append(contentsOf: scalars[first...last])
+                return String(kept).lowercased()
+            }
+            let near = missing.compactMap { wanted in
+                names.first { $0 != wanted && bare($0) == wanted }
+                    .map { "the header has \"\($0)\" for \(wanted)" }
+            }
+            let hint = near.isEmpty ? "" : " (\(near.joined(separator: "; ")); column names are exact: lowercase, no spaces)"
+            throw bad("required column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) missing\(hint)")
         }
         self.columns = columns
         hasHeader = true
@@ -128,7 +145,11 @@ struct CSVFeedParser {
         }
         if let fault = split(record) { return reject(fault.message, split: false) }
         guard ranges.count == columns.count else {
-            return reject("CSV: \(ranges.count) field\(ranges.count == 1 ? "" : "s"), the header has \(columns.count)")
+            // A line of one invisible character (a no-break space, a BOM) reads as one field: name it.
+            let text = String(decoding: record, as: UTF8.self)
+            let invisible = text.unicodeScalars.first { ReasonText.isInvisible($0) || $0.properties.isWhitespace }
+                .map { " (the line holds U+\(String($0.value, radix: 16, uppercase: true).leftPadded(4)))" } ?? ""
+            return reject("CSV: \(ranges.count) field\(ranges.count == 1 ? "" : "s"), the header has \(columns.count)\(ranges.count == 1 ? invisible : "")")
         }
         for i in 0..<FeedField.count { slots[i] = .absent }
         for (index, column) in columns.enumerated() {
@@ -163,8 +184,8 @@ struct CSVFeedParser {
 /// Joins physical lines into CSV records (a quoted field may span lines) and feeds the parser.
 ///
 /// Line numbers stay physical: a record is reported with the number of its first line, and the lines
-/// it spans get no number of their own. A line end inside a quoted field is kept as `\n` (a CRLF
-/// there becomes `\n`, since the reader drops the `\r`). A quote left open is given up, so that one
+/// it spans get no number of their own. A line end inside a quoted field is kept as it was sent, `\n`
+/// or `\r\n` (RFC 4180: the same text as the NDJSON `"a\r\nb"`). A quote left open is given up, so that one
 /// stray quote cannot swallow the rest of the file: at the end of the file, when the record would pass
 /// the line length limit, or at an unreadable line. Then the record's first line is rejected
 /// ("not closed") and the lines after it are read again as fresh records.
@@ -180,6 +201,7 @@ struct CSVFeedProcessor {
         var number: Int
         var bytes: [UInt8]
         var fault: FeedLineReader.Fault?
+        var endsWithCR: Bool
     }
 
     init(type: FeedRecordType, maxRecordLength: Int) {
@@ -231,7 +253,7 @@ struct CSVFeedProcessor {
                 return
             }
         }
-        queue.append(PhysicalLine(number: line.number, bytes: Array(line.bytes), fault: line.fault))
+        queue.append(PhysicalLine(number: line.number, bytes: Array(line.bytes), fault: line.fault, endsWithCR: line.endsWithCR))
         try drain(out)
     }
 
@@ -273,8 +295,8 @@ struct CSVFeedProcessor {
             }
             return
         }
+        pendingLength += (pending[pending.count - 1].endsWithCR ? 2 : 1) + line.bytes.count
         pending.append(line)
-        pendingLength += 1 + line.bytes.count
         if pendingLength > maxRecordLength {
             try giveUp("within \(maxRecordLength) bytes", out)
             return
@@ -283,7 +305,10 @@ struct CSVFeedProcessor {
             var joined: [UInt8] = []
             joined.reserveCapacity(pendingLength)
             for (k, l) in pending.enumerated() {
-                if k > 0 { joined.append(0x0A) }
+                if k > 0 {
+                    if pending[k - 1].endsWithCR { joined.append(0x0D) }
+                    joined.append(0x0A)
+                }
                 joined.append(contentsOf: l.bytes)
             }
             let first = pending[0].number

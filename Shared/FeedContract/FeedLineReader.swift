@@ -36,6 +36,9 @@ public final class FeedLineReader {
         public let bytes: UnsafeBufferPointer<UInt8>
         /// Why the line cannot be a record, or nil.
         public let fault: Fault?
+        /// Whether the line ended with `\r\n` (the `\r` is not in `bytes`): a CSV record whose quoted
+        /// field spans lines keeps the line end it was sent with (RFC 4180).
+        public var endsWithCR = false
 
         /// Empty or only spaces, tabs and carriage returns.
         public var isBlank: Bool {
@@ -201,7 +204,8 @@ public final class FeedLineReader {
             lineNumber += 1
             var p = start
             var count = rawCount
-            if count > 0 && p[count - 1] == 0x0D { count -= 1 }
+            let endsWithCR = count > 0 && p[count - 1] == 0x0D
+            if endsWithCR { count -= 1 }
             if lineNumber == 1 && count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF {
                 p += 3
                 count -= 3
@@ -228,7 +232,7 @@ public final class FeedLineReader {
                 fault = .invalidUTF8(offset: offset)
             }
             if fault == nil && refusesGBK && !sawCJKUTF8 && GBKDetector.hasMultibyteUTF8(p, count) { sawCJKUTF8 = true }
-            try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: p, count: count), fault: fault))
+            try body(Line(number: lineNumber, bytes: UnsafeBufferPointer(start: p, count: count), fault: fault, endsWithCR: endsWithCR))
         }
 
         // Keeps the first bytes of the line being skipped, up to the prefix length.

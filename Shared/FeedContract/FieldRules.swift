@@ -107,7 +107,8 @@ enum FieldRules {
             return "not an amount: an optional -, digits, and at most two decimals after a point (\"-12345.67\")"
         }
         if fractionDigits > 2 { return "at most two decimals (fen) are allowed" }
-        return "too large: an amount must fit in Int64 fen (-92233720368547758.08 to 92233720368547758.07 yuan)"
+        let size = b.first == 45 ? "too small" : "too large"
+        return "\(size): an amount must fit in Int64 fen (-92233720368547758.08 to 92233720368547758.07 yuan)"
     }
 }
 

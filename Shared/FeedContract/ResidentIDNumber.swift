@@ -15,6 +15,8 @@ public enum ResidentIDNumber {
     public enum Fault: Error, Hashable, Sendable {
         case firstGeneration
         case wrongLength(Int)
+        /// 18 characters, but not all ASCII: a full-width `Ｘ` or `０` from an input method.
+        case notASCII
         case notDigits
         case lowercaseX
         case badCheckCharacter
@@ -26,6 +28,7 @@ public enum ResidentIDNumber {
             switch self {
             case .firstGeneration: "15-digit first-generation numbers are refused; give the 18-character number"
             case .wrongLength(let n): "must be 18 characters (17 digits and a check digit or X), got \(n)"
+            case .notASCII: "must be ASCII digits and X; a full-width character (Ｘ, ０–９) is not accepted"
             case .notDigits: "characters 1–17 must be digits"
             case .lowercaseX: "check character is a lowercase x; only an uppercase X is accepted"
             case .badCheckCharacter: "the 18th character must be a digit or X"
@@ -58,7 +61,10 @@ public enum ResidentIDNumber {
     static func validate(_ b: UnsafeBufferPointer<UInt8>) -> Result<CalendarDate, Fault> {
         @inline(__always) func isDigit(_ x: UInt8) -> Bool { x >= 48 && x <= 57 }
         if b.count == 15 && b.allSatisfy(isDigit) { return .failure(.firstGeneration) }
-        guard b.count == 18 else { return .failure(.wrongLength(String(decoding: b, as: UTF8.self).count)) }
+        guard b.count == 18 else {
+            let characters = String(decoding: b, as: UTF8.self).count
+            return .failure(characters == 18 ? .notASCII : .wrongLength(characters))
+        }
         for i in 0..<17 where !isDigit(b[i]) { return .failure(.notDigits) }
         let last = b[17]
         if last == UInt8(ascii: "x") { return .failure(.lowercaseX) }

@@ -38,11 +38,22 @@ import TierGuardModel
         if case .relationshipManager(let rm) = items[1].record { #expect(rm.email == nil && rm.active == false) }
     }
 
-    @Test func aCRLFInsideAQuotedFieldBecomesANewline() throws {
-        let csv = "account_id,as_of,balance,note\r\nA1,2026-03-31,5.00,\"x\r\ny\"\r\nA2,2026-03-31,6.00,z\r\n"
-        let items = try decode(csv, format: .csv(.balance))
-        #expect(items.map(\.lineNumber) == [2, 4])
-        #expect(items.allSatisfy { $0.record != nil })
+    /// RFC 4180: a line end inside quotes is data, kept as sent — so a CSV delivery of a record stores
+    /// what its NDJSON twin (`"x\r\ny"`) stores, and redelivering one after the other changes nothing
+    /// (found by an independent oracle: the CRLF used to become `\n`).
+    @Test func aLineEndInsideAQuotedFieldIsKeptAsSent() throws {
+        let csv = "txn_id,account_id,booked_at,amount,category,channel,description\r\n"
+            + "T1,A1,2026-03-31T10:00:00+08:00,-5.00,withdrawal,atm,\"x\r\ny\"\r\n"
+            + "T2,A1,2026-03-31T10:00:00+08:00,-5.00,withdrawal,atm,\"p\nq\r\nr\"\n"
+            + "T3,A1,2026-03-31T10:00:00+08:00,-5.00,withdrawal,atm,z\r\n"
+        let items = try decode(csv, format: .csv(.transaction))
+        #expect(items.map(\.lineNumber) == [2, 4, 7])
+        let descriptions = items.map { item -> String? in
+            if case .transaction(let t) = item.record { return t.description } else { return nil }
+        }
+        #expect(descriptions == ["x\r\ny", "p\nq\r\nr", "z"])
+        let ndjson = #"{"type":"transaction","txn_id":"T1","account_id":"A1","booked_at":"2026-03-31T10:00:00+08:00","amount":"-5.00","category":"withdrawal","channel":"atm","description":"x\r\ny"}"#
+        #expect(try decode(ndjson + "\n").first?.record == items.first?.record)
     }
 
     @Test func columnsMayComeInAnyOrderAndUnknownOnesAreIgnored() throws {
@@ -135,11 +146,24 @@ import TierGuardModel
          "balance CSV header (line 1): field card_pin looks like authentication data (a password, PIN, card verification code or track data: JR/T 0171 class C3), which TierGuard never accepts; remove it from the feed"),
         ("account_id,\"as_of,balance\n", "balance CSV header (line 1): CSV: a quoted field opened on this line is not closed by the end of the file"),
         ("account_id,as_of\"x\",balance\n", "balance CSV header (line 1): CSV: a quote inside unquoted field 2; quote the whole field and write an inner quote as \"\""),
+        // Found by an independent oracle: "missing" alone hid a trailing space or a capital letter.
+        ("account_id,as_of,balance \n",
+         "balance CSV header (line 1): required column balance missing (the header has \"balance \" for balance; column names are exact: lowercase, no spaces)"),
+        ("Account_ID,as_of,balance\n",
+         "balance CSV header (line 1): required column account_id missing (the header has \"Account_ID\" for account_id; column names are exact: lowercase, no spaces)"),
     ])
     func aBadHeaderRejectsTheWholeFile(_ header: String, _ message: String) throws {
         let error = try #require(throws: FeedFileError.self) { try decode(header + "A1,2026-03-31,1.00\n", format: .csv(.balance)) }
         #expect(error.code == .badCSVHeader)
         #expect(error.message == message)
+    }
+
+    /// Found by an independent oracle: a line of one no-break space read as "1 field, the header has 3"
+    /// without saying what the one field was.
+    @Test func aLineOfOneInvisibleCharacterIsNamed() throws {
+        let items = try decode("account_id,as_of,balance\n\u{00A0}\nA1,2026-03-31,1.00\n", format: .csv(.balance))
+        #expect(items.first?.reject?.reason == "line 2: CSV: 1 field, the header has 3 (the line holds U+00A0)")
+        #expect(items.count == 2 && items[1].record != nil)
     }
 
     @Test func anEmptyFileOrAHeaderAloneHasNoRecords() throws {

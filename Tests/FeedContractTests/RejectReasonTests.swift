@@ -211,6 +211,15 @@ private let rmCases: [RejectCase] = [
         #expect(try reason(Sample.balance.with(string: "account_id", "A\\t1")) == "line 1: account_id A\\u{9}1: \(idRule)")
     }
 
+    /// Found by independent oracles: a full-width check character was "not 18 characters, got 18", and
+    /// an amount below Int64.min fen was "too large".
+    @Test func fullWidthIDCharactersAndTooSmallAmountsSayWhatIsWrong() throws {
+        #expect(try reason(Sample.customer.with(string: "id_number", "11010519491231002Ｘ").with("birth_date", nil))
+                == "line 1: id_number 110105********002Ｘ: must be ASCII digits and X; a full-width character (Ｘ, ０–９) is not accepted")
+        #expect(try reason(Sample.balance.with(string: "balance", "-92233720368547758.09"))
+                == "line 1: balance -92233720368547758.09: too small: an amount must fit in Int64 fen (-92233720368547758.08 to 92233720368547758.07 yuan)")
+    }
+
     /// Found by an independent oracle: `currency  CNY not supported` hid the space that made " CNY"
     /// wrong. Leading or trailing whitespace puts the value in quotes; invisible characters are escaped.
     @Test func reasonsShowInvisibleCharactersAndEdgeSpaces() throws {

@@ -196,7 +196,7 @@ import Testing
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("6 accepted, 2 rejected"), "\(result.stdout)")
         #expect(result.stdout.contains("line 5: amount 92233720368547758.08: too large"), "\(result.stdout)")
-        #expect(result.stdout.contains("line 6: amount -92233720368547758.09: too large"), "\(result.stdout)")
+        #expect(result.stdout.contains("line 6: amount -92233720368547758.09: too small"), "\(result.stdout)")
         #expect(result.stdout.contains("-92233720368547758.08 to 92233720368547758.07 yuan"), "\(result.stdout)")
         let session = try db.session()
         defer { session.close() }
