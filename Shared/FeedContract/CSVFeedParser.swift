@@ -96,6 +96,9 @@ struct CSVFeedParser {
         let allowed = Set(type.feedFields.map(\.rawValue) + [FeedField.type.rawValue])
         for r in ranges {
             let name = String(decoding: scratch[r.start..<r.end], as: UTF8.self)
+            if name.utf8.contains(0x0D) {
+                throw bad("a carriage return inside the header: the file's lines end with a bare \\r (old Mac style); end them with \\n or \\r\\n")
+            }
             names.append(name)
             if !name.isEmpty && !seen.insert(name).inserted { throw bad("column \(ReasonText.clip(name)) appears twice") }
             if AuthenticationDataField.isAuthenticationData(name) { throw bad(AuthenticationDataField.reason(name)) }

@@ -149,6 +149,8 @@ import TierGuardModel
         // Found by an independent oracle: "missing" alone hid a trailing space or a capital letter.
         ("account_id,as_of,balance \n",
          "balance CSV header (line 1): required column balance missing (the header has \"balance \" for balance; column names are exact: lowercase, no spaces)"),
+        ("account_id,as_of,balance\r",
+         "balance CSV header (line 1): a carriage return inside the header: the file's lines end with a bare \\r (old Mac style); end them with \\n or \\r\\n"),
         ("Account_ID,as_of,balance\n",
          "balance CSV header (line 1): required column account_id missing (the header has \"Account_ID\" for account_id; column names are exact: lowercase, no spaces)"),
     ])

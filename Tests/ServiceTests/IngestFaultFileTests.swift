@@ -142,7 +142,7 @@ import Testing
 
     /// RFC 4180 end to end: `load feed.ndjson transactions.csv` (two files, two transactions), the CSV
     /// with a BOM, CRLF line ends and no final line end; quoted fields holding a comma, doubled quotes
-    /// and a CRLF (stored as `\n`; the record keeps the number of its first line); a quote inside an
+    /// and a CRLF (stored as sent, `\r\n`; the record keeps the number of its first line); a quote inside an
     /// unquoted field and a short record refused; a quote left open refused at its own line (5) and
     /// the lines after it read again, so the last record still lands.
     @Test func aCSVFeedWithRFC4180EdgeCasesAppliesItsGoodRecordsByPhysicalLine() async throws {
@@ -168,7 +168,7 @@ import Testing
         defer { session.close() }
         let descriptions = try session.query(PostgresQuery("SELECT txn_id, description FROM transactions ORDER BY txn_id"))
             .map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(String.self, at: 1))" }
-        #expect(descriptions == ["T1=a, b", "T2=say \"hi\"", "T3=two\nlines", "T7=last"])
+        #expect(descriptions == ["T1=a, b", "T2=say \"hi\"", "T3=two\r\nlines", "T7=last"])
         let rejects = try session.query(PostgresQuery("SELECT line_number, reason FROM ingest_rejects ORDER BY line_number"))
             .map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) }
         #expect(rejects.map(\.0) == [6, 7, 8], "\(rejects)")

@@ -47,6 +47,22 @@ import TierGuardStore
         #expect(try Self.rejects(session, try Self.ingestCSV(session, "customers", customers)) == ["2|C9|C9", "3|-|-"])
     }
 
+    /// "Every batch is recorded": a file whose name tells no format is a failed batch with the reason,
+    /// like any other whole-file failure (found by an independent oracle: it left no batch row).
+    @Test func aFileOfUnknownFormatIsAFailedBatch() throws {
+        let (_, session) = try IngestTests.database()
+        defer { session.close() }
+        let path = NSTemporaryDirectory() + "BALANCES-\(UUID().uuidString).CSV"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "account_id,as_of,balance\nA1,2026-03-31,1.00\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let failure = try #require(throws: IngestFileFailure.self) { try FeedIngestor.ingest(session: session, path: path) }
+        #expect(failure.batchId != nil && failure.message.contains("cannot tell the format"))
+        let row = try session.query(PostgresQuery("SELECT status, format, error FROM ingest_batches"))
+        #expect(row.count == 1)
+        #expect(try row[0].decode(String.self, at: 0) == "failed" && row[0].decode(String.self, at: 1) == "unknown")
+        #expect(try row[0].decode(String.self, at: 2).contains("cannot tell the format"))
+    }
+
     static func ingestCSV(_ session: PostgresSession, _ kind: String, _ text: String) throws -> Int64 {
         let path = NSTemporaryDirectory() + "\(kind)-\(UUID().uuidString).csv"
         defer { try? FileManager.default.removeItem(atPath: path) }

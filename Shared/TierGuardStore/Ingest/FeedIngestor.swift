@@ -112,7 +112,9 @@ public enum FeedIngestor {
                               fileName: nil, checksum: nil, options: options)
         }
         guard let format = format ?? FeedFormat.inferred(fromFileName: path) else {
-            throw IngestFileFailure(batchId: nil, message: "cannot tell the format of \(path): name it *.ndjson, *.jsonl, *.json or customers*.csv, accounts*.csv, balances*.csv, transactions*.csv, relationship_managers*.csv")
+            // Recorded like every other whole-file failure ("every batch is recorded"), format unknown.
+            try recordFailure(session: session, source: source ?? .file, fileName: path, checksum: nil, format: nil,
+                              message: "cannot tell the format of \(path): name it *.ndjson, *.jsonl, *.json or customers*.csv, accounts*.csv, balances*.csv, transactions*.csv, relationship_managers*.csv")
         }
         let checksum: String
         let reader: FeedLineReader
@@ -167,11 +169,11 @@ public enum FeedIngestor {
     }
 
     private static func recordFailure(session: PostgresSession, source: IngestSource, fileName: String?, checksum: String?,
-                                      format: FeedFormat, message: String) throws -> Never {
+                                      format: FeedFormat?, message: String) throws -> Never {
         let id = try session.query(PostgresQuery("""
             INSERT INTO ingest_batches (source, file_name, checksum, format, contract_version, finished_at, status, error)
             VALUES ($1, $2, $3, $4, $5, now(), 'failed', $6) RETURNING id
-            """).binding(source.rawValue, fileName, checksum, format.description,
+            """).binding(source.rawValue, fileName, checksum, format?.description ?? "unknown",
                                                      FeedContract.version, message))
             .ingestFirst.map { try $0.decode(Int64.self, at: 0) }
         throw IngestFileFailure(batchId: id, message: message)
