@@ -161,7 +161,8 @@ func referenceFen(_ b: [UInt8]) -> Decimal? {
     var fen = Decimal(0)
     for d in integerDigits { fen = fen * 10 + Decimal(Int(d)) }
     for k in 0..<2 { fen = fen * 10 + Decimal(Int(k < fractionDigits.count ? fractionDigits[k] : 0)) }
-    if fen > Decimal(Int64.max) { return nil }
+    // Int64 fen: up to Int64.max, down to Int64.min (one more fen on the negative side).
+    if fen > Decimal(Int64.max) + (negative ? 1 : 0) { return nil }
     return negative ? -fen : fen
 }
 
@@ -285,7 +286,13 @@ func referenceTimestamp(_ b: [UInt8]) -> (Int64, Int32)? {
     }
     guard i == b.count else { return nil }
     let local = Int64(referenceDayNumber(y, mo, d)) * 86_400 + Int64(h * 3600 + mi * 60 + s)
-    return (local - Int64(offsetSeconds), Int32(nanos))
+    let utc = local - Int64(offsetSeconds)
+    // Storable: years 0001–9999 in UTC and on the Shanghai day (UTC+8), i.e. from 0001-01-01T00:00:00Z
+    // to 9999-12-31T15:59:59Z.
+    let first = Int64(referenceDayNumber(1, 1, 1)) * 86_400
+    let last = Int64(referenceDayNumber(9999, 12, 31)) * 86_400 + 86_399 - 8 * 3_600
+    guard utc >= first, utc <= last else { return nil }
+    return (utc, Int32(nanos))
 }
 
 func checkTimestamp(_ text: String, _ utf8: [UInt8]) {
