@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The scorer against an independent oracle (deploy/oracle/README.md): every figure of every customer on
-# many business dates, to the fen, through the real binaries and a real PostgreSQL.
+# The scorer and the ingester against independent oracles (deploy/oracle/README.md): every figure of
+# every customer on many business dates, to the fen, and every feed line's outcome and stored value,
+# through the real binaries and a real PostgreSQL.
 #
-#   deploy/oracle/run.sh              the CI set (about 30 s): hand cases, a generated book in date
-#                                     order and shuffled, the oracle's two finds, late data, the
-#                                     per-customer job path
+#   deploy/oracle/run.sh              the CI set (about 2 minutes): scoring — hand cases, a generated
+#                                     book in date order and shuffled, the oracle's two finds, late data,
+#                                     the per-customer job path; the feed contract — NDJSON and CSV
+#                                     mutations and scenarios, both formats stored alike
 #   TIERGUARD_ORACLE_CUSTOMERS=1000 deploy/oracle/run.sh   a bigger generated book
 #
 # Uses the debug binaries (`swift build` first if they are missing), a throwaway cluster on a free
@@ -55,6 +57,8 @@ step "transactions a nanosecond before midnight" python3 compare.py fixtures/sub
 python3 generate.py 7 "$((customers / 2))" 2026-03-31 "$work/late.ndjson" >/dev/null
 step "late data and corrections, dates shuffled" python3 late.py "$work/late.ndjson" late 7 --shuffle
 step "the per-customer job path" python3 jobs.py jobs "$work/late.ndjson"
+# The feed contract: tierguard-ingest against feed/oracle.py (feed/README.md), NDJSON and CSV.
+step "the feed contract, NDJSON and CSV" python3 "$here/feed/run.py"
 
 if [ ${#failed[@]} -gt 0 ]; then
   keep=1
