@@ -239,19 +239,21 @@ public enum FeedIngestor {
         // existence check must not race another feed's insert (0010 migration). Then the months the feed
         // and the pending records it may release need, so rows land in their month, not the default.
         try session.execute(IngestSQL.applyLock)
-        // Month by month, only the months that have rows: one stray date decades away (an upstream
-        // "epoch zero" 1970-01-01) makes one partition, not every month in between (the function
-        // refuses a span over 50 years, which would otherwise refuse the whole feed).
-        try session.execute(PostgresQuery("""
-            SELECT tierguard_ensure_month_partitions('balances', m, m) FROM (SELECT DISTINCT date_trunc('month', d)::date AS m FROM (
-                SELECT b_as_of AS d FROM tg_stg_b
-                UNION ALL SELECT as_of FROM pending_records WHERE record_type = 'balance') x) months
-            """))
-        try session.execute(PostgresQuery("""
-            SELECT tierguard_ensure_month_partitions('transactions', m, m) FROM (SELECT DISTINCT date_trunc('month', d)::date AS m FROM (
-                SELECT t_booked_on AS d FROM tg_stg_t
-                UNION ALL SELECT booked_on FROM pending_records WHERE record_type = 'transaction') x) months
-            """))
+        // The months the feed's rows (and the pending ones it may release) fall in: one range when they
+        // span at most 50 years (one pass over the staged rows), else month by month, only the months
+        // that have rows — one stray date decades away (an upstream "epoch zero" 1970-01-01) makes one
+        // partition, not every month in between (the function refuses a span over 50 years, which would
+        // refuse the whole feed).
+        for (parent, staged, pendingColumn, recordType) in [("balances", "SELECT b_as_of AS d FROM tg_stg_b", "as_of", "balance"),
+                                                            ("transactions", "SELECT t_booked_on AS d FROM tg_stg_t", "booked_on", "transaction")] {
+            let days = "\(staged) UNION ALL SELECT \(pendingColumn) FROM pending_records WHERE record_type = '\(recordType)'"
+            try session.execute(PostgresQuery(unsafeSQL: """
+                SELECT CASE WHEN hi - lo <= 366 * 50 THEN tierguard_ensure_month_partitions('\(parent)', lo, hi)
+                            ELSE (SELECT sum(tierguard_ensure_month_partitions('\(parent)', m, m))::integer
+                                  FROM (SELECT DISTINCT date_trunc('month', d)::date AS m FROM (\(days)) x) months) END
+                FROM (SELECT min(d) AS lo, max(d) AS hi FROM (\(days)) x) span
+                """, name: "FeedIngestor.ensurePartitions.\(parent)"))
+        }
         phase("partitions")
 
         var total = ApplyCounts()
