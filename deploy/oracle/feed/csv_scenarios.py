@@ -143,8 +143,4 @@ for k, v in S3.items():
 
 def run():
     """-> (number of scenarios, [(scenario, disagreement)])"""
-    out = []
-    for name, files in S.items():
-        d, got = harness.run_case('feedoracle_csvsc', files, 'csv-' + name)
-        out.extend((name, x) for x in d)
-    return len(S), out
+    return harness.run_scenarios(S, 'feedoracle_csvsc', 'csv-')

@@ -218,3 +218,12 @@ def compare(label, exp_batches, arch, got, outs):
     for k in sorted(gp ^ ep):
         d.append('%s pending %r: expected %s, product %s' % (label, k, k in ep, k in gp))
     return d
+
+
+def run_scenarios(scenarios, db, label_prefix):
+    """Each scenario (name -> files) in a fresh database: (number of scenarios, [(scenario, disagreement)])."""
+    out = []
+    for name, files in scenarios.items():
+        diffs, _ = run_case(db, files, label_prefix + name)
+        out.extend((name, d) for d in diffs)
+    return len(scenarios), out

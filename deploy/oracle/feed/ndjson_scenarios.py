@@ -134,8 +134,4 @@ S['rm_csv'] = [('relationship_managers-1.csv', (RMH + 'RM01,李四,BJ001,RM00,li
 
 def run():
     """-> (number of scenarios, [(scenario, disagreement)])"""
-    out = []
-    for name, files in S.items():
-        diffs, got = harness.run_case('feedoracle_ndsc', files, 'nd-' + name)
-        out.extend((name, d) for d in diffs)
-    return len(S), out
+    return harness.run_scenarios(S, 'feedoracle_ndsc', 'nd-')

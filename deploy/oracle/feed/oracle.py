@@ -166,11 +166,16 @@ class Rec:
             return None
         return v
 
-    def text(self, f, required):
+    def present(self, f, required):
+        """The value, None when absent; a required absent field is a fault."""
         v = self.raw(f)
+        if v is None and required:
+            raise Fault(f, 'required')
+        return v
+
+    def text(self, f, required):
+        v = self.present(f, required)
         if v is None:
-            if required:
-                raise Fault(f, 'required')
             return None
         if not isinstance(v, str):
             raise Fault(f, 'must be a JSON string')
@@ -199,20 +204,16 @@ class Rec:
         return None if v is None else parse_date(f, v)
 
     def money(self, f, required=True, nonneg=False):
-        v = self.raw(f)
+        v = self.present(f, required)
         if v is None:
-            if required:
-                raise Fault(f, 'required')
             return None
         if not isinstance(v, str):
             raise Fault(f, 'money must be a JSON string')
         return parse_money(f, v, nonneg)
 
     def boolean(self, f, default, required=False):
-        v = self.raw(f)
+        v = self.present(f, required)
         if v is None:
-            if required:
-                raise Fault(f, 'required')
             return default
         if self.csv:
             if v in ('true', 'false'):  # DOC FeedContract.md "Types": in CSV the text true or false
