@@ -73,6 +73,36 @@ def product_rows(db, bd):
     return rows, hist
 
 
+def status_rows(db):
+    """customer_status, the operators' view: one row per customer from its newest score row."""
+    q = "select row_to_json(v) from customer_status v"
+    return {r["customer_id"]: r for r in (json.loads(line) for line in psql(db, q).splitlines() if line)}
+
+
+def compare_status(cid, bd, sc, st, mism):
+    """The view's figures against the oracle's: averages are the sums divided by the days, rounded down."""
+    if st is None or st.get("business_date") != bd:
+        mism.append((cid, bd, "status:row", None if st is None else st.get("business_date"), bd))
+        return
+    def avg(total, days):
+        return total // days
+    expected = {
+        "tier": sc["tier"], "is_provisional": sc["is_provisional"], "watch_months": sc["watch_months"],
+        "aum_fen": sc["aum_fen"], "mtd_avg_fen": avg(sc["mtd_sum_fen"], sc["mtd_days"]),
+        "downgrade_date": s(sc["warning_date"]), "downgrade_to_tier": sc["warning_to_tier"],
+        "gap_fen": sc["warning_gap_fen"], "extra_daily_fen": sc["warning_extra_daily_fen"],
+    }
+    for i in (1, 2, 3):
+        expected[f"m{i}_month"] = sc[f"m{i}_month"].strftime("%Y-%m")
+        expected[f"m{i}_avg_fen"] = avg(sc[f"m{i}_sum_fen"], sc[f"m{i}_days"])
+    for field, value in expected.items():
+        if st.get(field) != value:
+            mism.append((cid, bd, "status:" + field, st.get(field), value))
+    signals = set(st.get("open_signals") or []) - {"dissatisfied"}
+    if signals != set(sc["signals"]):
+        mism.append((cid, bd, "status:open_signals", sorted(signals), sorted(sc["signals"])))
+
+
 def s(v):
     return None if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
 
@@ -186,8 +216,10 @@ def main():
         if not ok:
             continue
         rows, hist = product_rows(db, bd)
+        status = status_rows(db)
         for cid, b in books.items():
             sc = compare(cid, bd, b, rows.get(cid), hist.get(cid, []), mism)
+            compare_status(cid, bd, sc, status.get(cid), mism)
             ncomp += 1
             stats["tier:" + sc["tier"] + (":prov" if sc["is_provisional"] else "")] += 1
             for c in sc["signals"]:
