@@ -215,6 +215,29 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM tg_jobs") == 0)
     }
 
+    /// A complaint counts for `dissatisfied` when it was open on BD: received on or before BD, not closed
+    /// by the end of BD (Shanghai day) — so a replayed date scores the same whatever happened later.
+    /// Found by an independent oracle: the loader read each complaint's state at the time of scoring.
+    @Test func aComplaintCountsWhenItWasOpenOnTheBusinessDate() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)  // BD 2025-03-02
+        try session.execute(PostgresQuery("""
+            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
+                                   initial_due_on, decision_due_on, closed_at, source)
+            VALUES ('K-after', 'C1', '2025-03-03T09:00:00+08:00', '2025-03-03', 'branch', 'service', 'low', 'received',
+                    '2025-03-18', '2025-03-18', NULL, 'test'),
+                   ('K-closed-on-BD', 'C1', '2025-02-20T09:00:00+08:00', '2025-02-20', 'branch', 'service', 'low', 'closed',
+                    '2025-03-07', '2025-03-07', '2025-03-02T23:59:59+08:00', 'test'),
+                   ('K-closed-later', 'C1', '2025-02-20T09:00:00+08:00', '2025-02-20', 'branch', 'service', 'low', 'closed',
+                    '2025-03-07', '2025-03-07', '2025-03-03T00:00:01+08:00', 'test')
+            """))
+        let score = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C1"))
+        let dissatisfied = try #require(score.signals.first { $0.code == .dissatisfied })
+        #expect(dissatisfied.figures["open_complaints"] == .number(1))
+    }
+
     /// Feedback from tierguard-feedback's tables: a CSAT of 2 on BD−3 raises `dissatisfied`; a
     /// recorded refusal of automated profiling leaves service actions only (PIPL art. 24).
     @Test func feedbackRaisesDissatisfiedAndProfilingRefusalDropsProducts() throws {

@@ -54,6 +54,9 @@ step "one customer replayed out of order" python3 compare.py fixtures/alert-repl
   2025-11-01 2026-03-01 2026-02-01 2025-06-30 2025-10-01 2025-07-15 2026-01-01 2025-07-01
 # Its second: a 7th–9th fraction digit of booked_at was rounded into the next day (now truncated).
 step "transactions a nanosecond before midnight" python3 compare.py fixtures/subsecond-day.ndjson subsecond 2026-03-10 2026-03-09
+# `dissatisfied`: surveys at the thresholds and window edges, complaints in every state, received or
+# closed around BD; a third find: complaints were read in their state at scoring time, not on BD.
+step "dissatisfied: surveys and complaints on the business date" python3 feedback.py feedback
 python3 generate.py 7 "$((customers / 2))" 2026-03-31 "$work/late.ndjson" >/dev/null
 step "late data and corrections, dates shuffled" python3 late.py "$work/late.ndjson" late 7 --shuffle
 step "the per-customer job path" python3 jobs.py jobs "$work/late.ndjson"

@@ -27,7 +27,11 @@ public struct CustomerInput: Sendable, Hashable {
 ///
 /// Feedback (issue 8, migration 0003) is read defensively, so the scorer runs against an archive
 /// without it: `feedback_surveys` (customer_id, kind 'csat'/'nps', score, answered_at),
-/// `complaints` (customer_id, state ≠ 'closed' is open; closed_at IS NULL when there is no state),
+/// `complaints` (customer_id, received_on, closed_at, and state when present: open on BD when received
+/// on or before BD and not closed by the end of BD, closed_at's Asia/Shanghai day — so a complaint
+/// received or closed after BD does not change BD's score, and a replayed date scores the same; found
+/// by an independent oracle, which read "an open complaint" as open on BD while the loader read the
+/// complaint's state at the moment of scoring),
 /// and `customer_preferences` (customer_id, marketing_opt_out_recorded,
 /// automated_profiling_refused). When a table or one of those columns is missing, that part is
 /// empty — `dissatisfied` cannot fire from data that does not exist — and the probe says so once.
@@ -192,8 +196,9 @@ public final class ArchiveLoader: Sendable {
         var found = FeedbackSources()
         found.surveys = ["customer_id", "kind", "score", "answered_at"].allSatisfy { columns["feedback_surveys"]?.contains($0) ?? false }
         let complaints = columns["complaints"] ?? []
-        found.complaintsState = complaints.contains("customer_id") && complaints.contains("state")
-        found.complaintsClosedAt = complaints.contains("customer_id") && complaints.contains("closed_at") && !found.complaintsState
+        let datedComplaints = ["customer_id", "received_on", "closed_at"].allSatisfy(complaints.contains)
+        found.complaintsState = datedComplaints && complaints.contains("state")
+        found.complaintsClosedAt = datedComplaints && !found.complaintsState
         found.preferences = ["customer_id", "marketing_opt_out_recorded", "automated_profiling_refused"]
             .allSatisfy { columns["customer_preferences"]?.contains($0) ?? false }
         if !found.surveys || !(found.complaintsClosedAt || found.complaintsState) {
@@ -226,12 +231,15 @@ public final class ArchiveLoader: Sendable {
             for (id, list) in answers { summaries[id] = FeedbackSummary(surveys: list, openComplaints: 0, businessDate: businessDate, windowDays: 30) }
         }
         if found.complaintsClosedAt || found.complaintsState {
-            let query = found.complaintsClosedAt
-                ? PostgresQuery("SELECT customer_id, count(*) FROM complaints WHERE customer_id = ANY($1::text[]) AND closed_at IS NULL GROUP BY customer_id",
-                                name: "ArchiveLoader.openComplaintsClosedAt")
-                : PostgresQuery("SELECT customer_id, count(*) FROM complaints WHERE customer_id = ANY($1::text[]) AND state::text <> 'closed' GROUP BY customer_id",
-                                name: "ArchiveLoader.openComplaintsState")
-            for row in try session.query(query.binding(customerIds)) {
+            // Open on BD: received by BD, and not closed (a closed state's closed_at day) by the end of BD.
+            let stillOpen = found.complaintsState ? "state::text <> 'closed'" : "closed_at IS NULL"
+            let query = PostgresQuery(unsafeSQL: """
+                SELECT customer_id, count(*) FROM complaints
+                WHERE customer_id = ANY($1::text[]) AND received_on <= $2::date
+                  AND (\(stillOpen) OR (closed_at AT TIME ZONE 'Asia/Shanghai')::date > $2::date)
+                GROUP BY customer_id
+                """, name: found.complaintsState ? "ArchiveLoader.openComplaintsState" : "ArchiveLoader.openComplaintsClosedAt")
+            for row in try session.query(query.binding(customerIds, bd)) {
                 let id: String = try row.decode(at: 0)
                 summaries[id, default: .none].openComplaints = try row.decode(Int.self, at: 1)
             }
