@@ -215,6 +215,30 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM tg_jobs") == 0)
     }
 
+    /// An idle customer's `inactive` days count from its real last activity, even when that is older
+    /// than the year of transactions the scorer reads (found by an independent oracle: the signal said
+    /// 3,409 days "since opening" for a customer last active 396 days before). Interest is not activity.
+    @Test func inactiveCountsFromTheLastActivityEvenBeyondAYear() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try f.customer("C2", opened: "2015-01-01")
+        try f.account("A2", customer: "C2")
+        try f.balance("A2", customer: "C2", "2024-01-01", 60_000_000)
+        try f.balance("A2", customer: "C2", "2025-03-02", 60_000_000)  // BD 2025-03-02
+        // 400 days before BD (2024 is a leap year: 2024-03-02 … 2025-03-02 is 365 days, then 35 more).
+        try f.transaction("T-old", account: "A2", customer: "C2", "2024-01-27T10:00:00+08:00", 100, category: "deposit")
+        try f.transaction("T-older", account: "A2", customer: "C2", "2023-06-01T10:00:00+08:00", 100, category: "deposit")
+        try f.transaction("T-interest", account: "A2", customer: "C2", "2025-02-21T10:00:00+08:00", 100, category: "interest")
+        let score = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C2"))
+        let inactive = try #require(score.signals.first { $0.code == .inactive })
+        #expect(inactive.figures["days"] == .count(400))
+        #expect(inactive.figures["last_activity_on"] == .date(CalendarDate("2024-01-27")!))
+        #expect(inactive.figures["opened_on"] == nil)
+        #expect(score.value.activity.recencyDays == 400 && score.value.activity.frequency == 0)
+        #expect(score.value.contribution.feeIncome == .zero)
+    }
+
     /// A complaint counts for `dissatisfied` when it was open on BD: received on or before BD, not closed
     /// by the end of BD (Shanghai day) — so a replayed date scores the same whatever happened later.
     /// Found by an independent oracle: the loader read each complaint's state at the time of scoring.

@@ -3,7 +3,7 @@
 # every customer on many business dates, to the fen, and every feed line's outcome and stored value,
 # through the real binaries and a real PostgreSQL.
 #
-#   deploy/oracle/run.sh              the CI set (about 2 minutes): scoring — hand cases, a generated
+#   deploy/oracle/run.sh              the CI set (about 2–3 minutes): scoring — hand cases, a 500-customer generated
 #                                     book in date order and shuffled, the oracle's two finds, late data,
 #                                     the per-customer job path; the feed contract — NDJSON and CSV
 #                                     mutations and scenarios, both formats stored alike
@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
-customers=${TIERGUARD_ORACLE_CUSTOMERS:-150}
+customers=${TIERGUARD_ORACLE_CUSTOMERS:-500}
 
 bin=$(swift build --show-bin-path)
 for tool in tierguardctl tierguard-ingest tierguard-scorer; do

@@ -10,7 +10,8 @@ public struct CustomerInput: Sendable, Hashable {
     public var accounts: [Account]
     /// Up to BD, grouped by account (in any order within an account: `DailyAum` sorts them).
     public var balances: [Balance]
-    /// Booked (Shanghai day) in BD−364 … BD.
+    /// Booked (Shanghai day) in BD−364 … BD; for a customer with no customer-initiated transaction in
+    /// that window, also its latest one before it (`ScoringSQL.lastActivityBeforeWindow`).
     public var transactions: [Transaction]
     public var feedback: FeedbackSummary
     public var consent: ConsentState
@@ -157,16 +158,34 @@ public final class ArchiveLoader: Sendable {
             balances[customerId] = list
         }
         var transactions: [String: [Transaction]] = [:]
-        for row in try session.query(ScoringSQL.transactions.binding(lo, hi, bd)) {
-            let customerId: String = try row.decode(at: 0)
-            guard customers[customerId] != nil, let category = TransactionCategory(rawValue: try row.decode(String.self, at: 6)) else { continue }
-            let channel = Channel(rawValue: try row.decode(String.self, at: 7)) ?? .online
-            let txn = Transaction(
+        /// A row of `ScoringSQL.transactions` / `lastActivityBeforeWindow` (customer id first).
+        func transaction(_ row: PostgresRow) throws -> Transaction? {
+            guard let category = TransactionCategory(rawValue: try row.decode(String.self, at: 6)) else { return nil }
+            return Transaction(
                 txnId: try row.decode(at: 1), accountId: try row.decode(at: 2),
                 bookedAtEpochSeconds: try row.decode(at: 3), bookedAtNanos: Int32(try row.decode(Int64.self, at: 4)),
-                amount: Fen(try row.decode(Int64.self, at: 5)), category: category, channel: channel,
+                amount: Fen(try row.decode(Int64.self, at: 5)), category: category,
+                channel: Channel(rawValue: try row.decode(String.self, at: 7)) ?? .online,
                 counterpartyBank: try row.decode(String?.self, at: 8))
+        }
+        for row in try session.query(ScoringSQL.transactions.binding(lo, hi, bd)) {
+            let customerId: String = try row.decode(at: 0)
+            guard customers[customerId] != nil, let txn = try transaction(row) else { continue }
             transactions[customerId, default: []].append(txn)
+        }
+        // A customer with no activity in the window: its latest activity before it, so `inactive` counts
+        // the days from the real last activity (not from opened_on, as if there never was one) and the
+        // activity's recency is right. Older than every windowed rule (fee income's 365 days included,
+        // and fees and interest are not activity), it changes nothing else.
+        let idle = customerIds.filter { id in
+            customers[id] != nil && !(transactions[id] ?? []).contains { $0.category.isCustomerInitiated }
+        }
+        if !idle.isEmpty {
+            let activity = TransactionCategory.allCases.filter(\.isCustomerInitiated).map(\.rawValue)
+            for row in try session.query(ScoringSQL.lastActivityBeforeWindow.binding(idle, bd, activity)) {
+                guard let txn = try transaction(row) else { continue }
+                transactions[try row.decode(String.self, at: 0), default: []].append(txn)
+            }
         }
         // Same order whatever the plan: by txn id (the rules do not depend on it, the figures' text might).
         for key in transactions.keys { transactions[key]!.sort { $0.txnId < $1.txnId } }

@@ -97,6 +97,22 @@ public enum ScoringSQL {
         WHERE customer_id BETWEEN $1 AND $2 AND booked_on BETWEEN $3::date - 364 AND $3::date
         """, name: "ScoringSQL.transactions")
 
+    /// For each customer of `$1`, its latest customer-initiated transaction (`$3`: the categories that
+    /// are, from `TransactionCategory.isCustomerInitiated`) booked before the window `transactions`
+    /// reads (BD `$2` − 364): the last activity of a customer idle for over a year, which `inactive`'s
+    /// days and the activity's recency count from. Same columns as `transactions`. One backward index
+    /// probe per customer; the month partitions are scanned newest first and the first hit ends it.
+    public static let lastActivityBeforeWindow = PostgresQuery("""
+        SELECT c.id, t.txn_id, t.account_id, floor(extract(epoch FROM t.booked_at))::bigint,
+               (extract(microseconds FROM t.booked_at)::bigint % 1000000) * 1000,
+               t.amount_fen, t.category, t.channel, t.counterparty_bank
+        FROM unnest($1::text[]) AS c(id)
+        CROSS JOIN LATERAL (
+            SELECT txn_id, account_id, booked_at, amount_fen, category, channel, counterparty_bank FROM transactions
+            WHERE customer_id = c.id AND booked_on < $2::date - 364 AND category = ANY($3::text[])
+            ORDER BY booked_on DESC, booked_at DESC, txn_id DESC LIMIT 1) t
+        """, name: "ScoringSQL.lastActivityBeforeWindow")
+
     /// Per dedup key of the id range of the chunk `$1`: its open alert (at most one, `alerts_one_open`),
     /// else its newest alert resolved but still inside its cooldown on BD `$2`. Open first, not newest
     /// first: business dates replayed out of order can leave a resolved alert newer than the open one,
