@@ -151,7 +151,7 @@ struct CSVFeedParser {
             // A line of one invisible character (a no-break space, a BOM) reads as one field: name it.
             let text = String(decoding: record, as: UTF8.self)
             let invisible = text.unicodeScalars.first { ReasonText.isInvisible($0) || $0.properties.isWhitespace }
-                .map { " (the line holds U+\(String($0.value, radix: 16, uppercase: true).leftPadded(4)))" } ?? ""
+                .map { " (the line holds \(ReasonText.codePoint($0.value)))" } ?? ""
             return reject("CSV: \(ranges.count) field\(ranges.count == 1 ? "" : "s"), the header has \(columns.count)\(ranges.count == 1 ? invisible : "")")
         }
         for i in 0..<FeedField.count { slots[i] = .absent }
@@ -298,7 +298,7 @@ struct CSVFeedProcessor {
             }
             return
         }
-        pendingLength += (pending[pending.count - 1].endsWithCR ? 2 : 1) + line.bytes.count
+        pendingLength += (pending.last!.endsWithCR ? 2 : 1) + line.bytes.count
         pending.append(line)
         if pendingLength > maxRecordLength {
             try giveUp("within \(maxRecordLength) bytes", out)

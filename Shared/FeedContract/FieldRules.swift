@@ -139,6 +139,11 @@ enum ReasonText {
         return out
     }
 
+    /// `U+00A0`: a code point as reasons name it.
+    static func codePoint(_ value: UInt32) -> String {
+        "U+" + String(value, radix: 16, uppercase: true).leftPadded(4)
+    }
+
     /// Characters that print as nothing or as a plain space: C0 and C1 controls, DEL, no-break and
     /// ideographic spaces, zero-width characters, byte order mark, line and paragraph separators.
     static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {

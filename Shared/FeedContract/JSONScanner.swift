@@ -39,7 +39,7 @@ struct JSONScanner {
         guard at < n, p[at] >= 0x80 || p[at] < 0x20 else { return "" }
         let prefix = UnsafeBufferPointer(start: p + at, count: min(4, n - at))
         guard let scalar = String(decoding: prefix, as: UTF8.self).unicodeScalars.first, scalar != "\u{FFFD}" else { return "" }
-        return " (found U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(4)))"
+        return " (found \(ReasonText.codePoint(scalar.value)))"
     }
 
     @inline(__always) private mutating func skipSpace() { while i < n && JSONScanner.isSpace(p[i]) { i += 1 } }
@@ -236,7 +236,7 @@ struct JSONScanner {
     private func stringFault() -> Fault {
         if i >= n { return Fault(message: "not valid JSON: a string is not closed") }
         if p[i] == 0x5C { return Fault(message: "not valid JSON: invalid escape at byte \(i + 1)") }
-        return Fault(message: "not valid JSON: control character U+\(String(p[i], radix: 16, uppercase: true).leftPadded(4)) inside a string at byte \(i + 1) must be escaped")
+        return Fault(message: "not valid JSON: control character \(ReasonText.codePoint(UInt32(p[i]))) inside a string at byte \(i + 1) must be escaped")
     }
 
     private mutating func literal(_ word: StaticString) -> Bool {
