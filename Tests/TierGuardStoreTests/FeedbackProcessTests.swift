@@ -19,7 +19,7 @@ struct ProcessExited: Error { var stderr: String }
 
     @Test func serveAnswersThenExitsZeroOnSIGTERM() async throws {
         let db = try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fbp")
-        let port = Int.random(in: 20_000...45_000)
+        let port = LocalCluster.freePort()
         let process = try ServiceProcess("tierguard-feedback", ["serve"], environment: Self.environment(db, port: port))
         let session = URLSession(configuration: .ephemeral)
         try await waitUntil(timeout: 30, interval: 0.1, "readyz") {

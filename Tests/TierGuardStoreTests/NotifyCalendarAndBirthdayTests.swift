@@ -172,15 +172,16 @@ import TierGuardStore
 }
 
 extension NotifyFixture {
-    /// A `customer_scores` row putting `customer` at `tier` (the newest row decides).
+    /// A score row putting `customer` at `tier` (the newest row decides), its documents one empty one.
     func score(_ customer: String, tier: String) throws {
         _ = try session.execute(PostgresQuery("""
-            INSERT INTO customer_scores (customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
+            WITH d AS (INSERT INTO score_documents (customer_id, body) VALUES ($1, '[]') RETURNING id)
+            INSERT INTO customer_score_rows (customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
                 aum_fen, mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
-                m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, signals, signal_codes, value,
-                contribution_fen, retention_probability, recommendations, suitability)
-            VALUES ($1, '2026-11-26', 'p', 'c', $2, false, 0, 0, 1, '2026-08-01', 0, 31, false, '2026-09-01', 0, 30, false,
-                '2026-10-01', 0, 31, false, 0, '[]', '{}', '{}', 0, 0.1, '[]', '[]')
+                m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, signals_doc, signal_codes, value_doc,
+                contribution_fen, retention_probability, recommendations_doc, suitability_doc)
+            SELECT $1, '2026-11-26', 'p', 'c', $2, false, 0, 0, 1, '2026-08-01', 0, 31, false, '2026-09-01', 0, 30, false,
+                '2026-10-01', 0, 31, false, 0, d.id, '{}', d.id, 0, 0.1, d.id, d.id FROM d
             """).binding(customer, tier))
     }
 

@@ -125,16 +125,7 @@ import TierGuardStore
         try fixture.rm("RM01")
         try fixture.customer("C001", birth: "1980-12-03")   // 7 days after 2026-11-26
         try fixture.customer("C002", birth: "1980-12-04")   // 8 days: not yet
-        for c in ["C001", "C002"] {
-            _ = try fixture.session.execute(PostgresQuery("""
-                INSERT INTO customer_scores (customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
-                    aum_fen, mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
-                    m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, signals, signal_codes, value,
-                    contribution_fen, retention_probability, recommendations, suitability)
-                VALUES ($1, '2026-11-26', 'p', 'c', 'gold', false, 0, 0, 1, '2026-08-01', 0, 31, false, '2026-09-01', 0, 30, false,
-                    '2026-10-01', 0, 31, false, 0, '[]', '{}', '{}', 0, 0.1, '[]', '[]')
-                """).binding(c))
-        }
+        for c in ["C001", "C002"] { try fixture.score(c, tier: "gold") }
         _ = try fixture.session.execute(PostgresQuery("""
             INSERT INTO accounts (account_id, customer_id, product, currency, opened_on, maturity_on, content_hash, first_batch_id, last_batch_id)
             VALUES ('A1', 'C001', 'time_deposit', 'CNY', '2025-12-10', '2026-12-10', '\\x00', 1, 1),

@@ -15,18 +15,30 @@ import TierGuardStore
     }
 
     /// `count` score rows for `customer`, scored `age` ago (minus i minutes for the i-th), ids ascending.
-    static func scores(_ s: PostgresSession, _ customer: String, age: String, count: Int = 1) throws {
+    /// Each row has its own signals, value and recommendations documents and points at the customer's one
+    /// suitability document (`suitability`), as rows reusing an unchanged document do (migration 0016).
+    static func scores(_ s: PostgresSession, _ customer: String, age: String, count: Int = 1, suitability: Int64) throws {
         try s.execute(PostgresQuery("""
-            INSERT INTO customer_scores (customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
+            WITH g AS (SELECT g, nextval('score_documents_id_seq') AS sig, nextval('score_documents_id_seq') AS val,
+                              nextval('score_documents_id_seq') AS rec FROM generate_series(1, $3) g),
+            docs AS (INSERT INTO score_documents (id, customer_id, body)
+                     SELECT d, $1, '[]' FROM g CROSS JOIN LATERAL (VALUES (sig), (val), (rec)) v(d))
+            INSERT INTO customer_score_rows (customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
                 aum_fen, mtd_sum_fen, mtd_days,
                 m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days, m2_before_first,
-                m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, signals, signal_codes, value,
-                contribution_fen, retention_probability, recommendations, suitability, scored_at)
+                m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, signals_doc, signal_codes, value_doc,
+                contribution_fen, retention_probability, recommendations_doc, suitability_doc, scored_at)
             SELECT $1, DATE '2022-01-31', 'p1', 'c1', 'gold', false, 1, 1, 1,
                    DATE '2021-10-01', 31, 31, false, DATE '2021-11-01', 30, 30, false, DATE '2021-12-01', 31, 31, false,
-                   0, '[]', '{}', '{}', 0, 0.1, '[]', '[]', now() - $2::interval - make_interval(mins => $3 - g)
-            FROM generate_series(1, $3) g
-            """).binding(customer, age, count))
+                   0, sig, '{}', val, 0, 0.1, rec, $4, now() - $2::interval - make_interval(mins => $3 - g)
+            FROM g
+            """).binding(customer, age, count, suitability))
+    }
+
+    /// A customer's suitability document, shared by all its rows in these tests.
+    static func suitabilityDocument(_ s: PostgresSession, _ customer: String) throws -> Int64 {
+        try s.query(PostgresQuery("INSERT INTO score_documents (customer_id, body) VALUES ($1, '[]') RETURNING id")
+            .binding(customer))[0].decode(Int64.self, at: 0)
     }
 
     static func count(_ s: PostgresSession, _ sql: StaticString, _ binds: String...) throws -> Int {
@@ -38,10 +50,11 @@ import TierGuardStore
         defer { s.close() }
         // Scores: A has 2,500 rows 4 years old, 3 rows 35 months old, and its current row (1 year);
         // B has a single 5-year-old row, its current score, which stays.
-        try Self.scores(s, "A", age: "4 years", count: 2_500)
-        try Self.scores(s, "A", age: "2 years 11 months", count: 3)
-        try Self.scores(s, "A", age: "1 year")
-        try Self.scores(s, "B", age: "5 years")
+        let suitabilityA = try Self.suitabilityDocument(s, "A"), suitabilityB = try Self.suitabilityDocument(s, "B")
+        try Self.scores(s, "A", age: "4 years", count: 2_500, suitability: suitabilityA)
+        try Self.scores(s, "A", age: "2 years 11 months", count: 3, suitability: suitabilityA)
+        try Self.scores(s, "A", age: "1 year", suitability: suitabilityA)
+        try Self.scores(s, "B", age: "5 years", suitability: suitabilityB)
         // Tier history: A's 2019 and 2020 changes go, its latest (in force) stays; B's only row stays.
         try s.execute("""
             INSERT INTO customer_tier_history (customer_id, effective_on, from_tier, to_tier, kind, deciding_month, floor_fen,
@@ -71,7 +84,9 @@ import TierGuardStore
             """)
 
         let summary = try RetentionPurge.run(s)
-        #expect(summary.rows == ["customer_scores": 2_500, "customer_tier_history": 2, "alerts": 1, "pii_access_audit": 2])
+        // The purged rows' own documents go (3 each); the suitability document the kept rows still point at stays.
+        #expect(summary.rows == ["customer_scores": 2_500, "score_documents": 7_500, "customer_tier_history": 2, "alerts": 1,
+                                 "pii_access_audit": 2])
         // 2,500 rows at 1,000 per transaction: 1,000 + 1,000 + 500 (a short batch ends the table).
         #expect(summary.batches["customer_scores"] == 3)
         #expect(summary.batches["customer_tier_history"] == 1)
@@ -79,6 +94,10 @@ import TierGuardStore
         #expect(try Self.count(s, "SELECT count(*) FROM customer_scores WHERE customer_id = 'A'") == 4)
         #expect(try Self.count(s, "SELECT count(*) FROM customer_scores WHERE customer_id = 'A' AND scored_at < now() - interval '3 years'") == 0)
         #expect(try Self.count(s, "SELECT count(*) FROM customer_scores WHERE customer_id = 'B'") == 1)
+        #expect(try Self.count(s, "SELECT count(*) FROM score_documents WHERE customer_id = 'A'") == 4 * 3 + 1)
+        #expect(try Self.count(s, "SELECT count(*) FROM score_documents WHERE customer_id = 'B'") == 3 + 1)
+        // Every kept row still finds every document it points at.
+        #expect(try Self.count(s, "SELECT count(*) FROM customer_scores WHERE signals IS NULL OR value IS NULL OR recommendations IS NULL OR suitability IS NULL") == 0)
         #expect(try Self.count(s, "SELECT count(*) FROM customer_tier_history WHERE customer_id = 'A'") == 1)
         #expect(try Self.count(s, "SELECT count(*) FROM customer_tier_history WHERE customer_id = 'B'") == 1)
         #expect(try Self.count(s, "SELECT count(*) FROM alerts WHERE dedup_key IN ('inactive:A:2', 'inactive:B')") == 2)
@@ -93,7 +112,7 @@ import TierGuardStore
             FROM retention_purges ORDER BY table_name
             """)
         #expect(try records.map { try $0.decode(String.self, at: 0) }
-            == ["alerts 1", "customer_scores 2500", "customer_tier_history 2", "pii_access_audit 2"])
+            == ["alerts 1", "customer_scores 2500", "customer_tier_history 2", "pii_access_audit 2", "score_documents 7500"])
         for row in records {
             #expect(abs(try row.decode(Date.self, at: 1).timeIntervalSince(summary.cutoff)) < 0.001)
             #expect(try row.decode(Bool.self, at: 3))
@@ -102,7 +121,7 @@ import TierGuardStore
         // A second run finds nothing and records nothing.
         let again = try RetentionPurge.run(s)
         #expect(again.rows.values.allSatisfy { $0 == 0 })
-        #expect(try Self.count(s, "SELECT count(*) FROM retention_purges") == 4)
+        #expect(try Self.count(s, "SELECT count(*) FROM retention_purges") == 5)
     }
 
     @Test func aPeriodShorterThanThreeYearsIsRefused() throws {

@@ -175,6 +175,29 @@ extension ScorerUnchangedTests {
         #expect(try f.count("SELECT count(*) FROM customer_scores WHERE history_hash IS NULL") == 0)
         #expect(try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'") == k003History - 1)
 
+        // Documents (migration 0016): the next day's row points at the previous row's document exactly when
+        // its hash is unchanged, and at a new one otherwise; every document belongs to its row's customer.
+        let reuse = try session.query(PostgresQuery("""
+            WITH ranked AS (SELECT r.*, row_number() OVER (PARTITION BY customer_id ORDER BY id DESC) AS n FROM customer_score_rows r)
+            SELECT count(*) FILTER (WHERE (a.suitability_hash = b.suitability_hash) <> (a.suitability_doc = b.suitability_doc)
+                                       OR (a.value_hash = b.value_hash) <> (a.value_doc = b.value_doc)
+                                       OR (a.signals_hash = b.signals_hash) <> (a.signals_doc = b.signals_doc)
+                                       OR (a.recommendations_hash = b.recommendations_hash) <> (a.recommendations_doc = b.recommendations_doc)),
+                   count(*) FILTER (WHERE a.suitability_doc = b.suitability_doc),
+                   count(*) FILTER (WHERE a.value_doc <> b.value_doc),
+                   count(*)
+            FROM ranked a JOIN ranked b ON b.customer_id = a.customer_id AND a.n = 1 AND b.n = 2
+            """))[0]
+        #expect(try reuse.decode(Int.self, at: 3) == 12)
+        #expect(try reuse.decode(Int.self, at: 0) == 0, "a document reused although it changed, or rewritten although it did not")
+        #expect(try reuse.decode(Int.self, at: 1) == 12, "suitability does not change from one day to the next")
+        #expect(try reuse.decode(Int.self, at: 2) > 0, "activity recency moves, so some value documents are new")
+        #expect(try f.count("""
+            SELECT count(*) FROM customer_score_rows r JOIN score_documents d
+              ON d.id IN (r.warning_doc, r.signals_doc, r.value_doc, r.recommendations_doc, r.suitability_doc)
+            WHERE d.customer_id <> r.customer_id
+            """) == 0)
+
         try CustomerScorer(settings: nextDay, logger: logger).score(session, customerId: "K003")
         #expect(try f.count("SELECT count(*) FROM customer_tier_history WHERE customer_id = 'K003'") == k003History)
     }
@@ -227,9 +250,9 @@ extension ScorerSparseChunkTests {
     }
 }
 
-/// The stored documents are the model's, each in its own column: the whole-book path sends shared
-/// documents once per chunk by number (`tg_document_stage`), so a numbering slip would put one
-/// customer's (or one column's) document in another's place while both paths still agreed.
+/// The stored documents are the model's, each in its own column: rows point at their documents by
+/// id and reuse the newest row's unchanged ones (`score_documents`, migration 0016), so an id slip
+/// would put one customer's (or one column's) document in another's place while both paths still agreed.
 /// Checked against `JSONEncoder`, independent of the writer's `JSONTextWriter`.
 @Suite struct ScorerStoredDocumentsTests {
     @Test func everyStoredDocumentIsTheModelsOwn() throws {

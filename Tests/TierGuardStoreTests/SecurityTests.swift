@@ -45,44 +45,49 @@ import TierGuardStore
         column tierguard_operator customer_preferences.recorded_at UPDATE
         column tierguard_operator customer_preferences.source INSERT
         column tierguard_operator customer_preferences.source UPDATE
-        column tierguard_operator customer_scores.aum_fen INSERT
-        column tierguard_operator customer_scores.business_date INSERT
-        column tierguard_operator customer_scores.catalog_version INSERT
-        column tierguard_operator customer_scores.content_hash INSERT
-        column tierguard_operator customer_scores.contribution_fen INSERT
-        column tierguard_operator customer_scores.customer_id INSERT
-        column tierguard_operator customer_scores.first_balance_date INSERT
-        column tierguard_operator customer_scores.history_hash INSERT
-        column tierguard_operator customer_scores.is_provisional INSERT
-        column tierguard_operator customer_scores.m1_before_first INSERT
-        column tierguard_operator customer_scores.m1_days INSERT
-        column tierguard_operator customer_scores.m1_month INSERT
-        column tierguard_operator customer_scores.m1_sum_fen INSERT
-        column tierguard_operator customer_scores.m2_before_first INSERT
-        column tierguard_operator customer_scores.m2_days INSERT
-        column tierguard_operator customer_scores.m2_month INSERT
-        column tierguard_operator customer_scores.m2_sum_fen INSERT
-        column tierguard_operator customer_scores.m3_before_first INSERT
-        column tierguard_operator customer_scores.m3_days INSERT
-        column tierguard_operator customer_scores.m3_month INSERT
-        column tierguard_operator customer_scores.m3_sum_fen INSERT
-        column tierguard_operator customer_scores.mtd_days INSERT
-        column tierguard_operator customer_scores.mtd_sum_fen INSERT
-        column tierguard_operator customer_scores.policy_version INSERT
-        column tierguard_operator customer_scores.recommendations INSERT
-        column tierguard_operator customer_scores.retention_probability INSERT
-        column tierguard_operator customer_scores.signal_codes INSERT
-        column tierguard_operator customer_scores.signals INSERT
-        column tierguard_operator customer_scores.suitability INSERT
-        column tierguard_operator customer_scores.tier INSERT
-        column tierguard_operator customer_scores.value INSERT
-        column tierguard_operator customer_scores.warning INSERT
-        column tierguard_operator customer_scores.warning_date INSERT
-        column tierguard_operator customer_scores.warning_extra_daily_fen INSERT
-        column tierguard_operator customer_scores.warning_from_tier INSERT
-        column tierguard_operator customer_scores.warning_gap_fen INSERT
-        column tierguard_operator customer_scores.warning_to_tier INSERT
-        column tierguard_operator customer_scores.watch_months INSERT
+        column tierguard_operator customer_score_rows.aum_fen INSERT
+        column tierguard_operator customer_score_rows.business_date INSERT
+        column tierguard_operator customer_score_rows.catalog_version INSERT
+        column tierguard_operator customer_score_rows.content_hash INSERT
+        column tierguard_operator customer_score_rows.contribution_fen INSERT
+        column tierguard_operator customer_score_rows.customer_id INSERT
+        column tierguard_operator customer_score_rows.first_balance_date INSERT
+        column tierguard_operator customer_score_rows.history_hash INSERT
+        column tierguard_operator customer_score_rows.is_provisional INSERT
+        column tierguard_operator customer_score_rows.m1_before_first INSERT
+        column tierguard_operator customer_score_rows.m1_days INSERT
+        column tierguard_operator customer_score_rows.m1_month INSERT
+        column tierguard_operator customer_score_rows.m1_sum_fen INSERT
+        column tierguard_operator customer_score_rows.m2_before_first INSERT
+        column tierguard_operator customer_score_rows.m2_days INSERT
+        column tierguard_operator customer_score_rows.m2_month INSERT
+        column tierguard_operator customer_score_rows.m2_sum_fen INSERT
+        column tierguard_operator customer_score_rows.m3_before_first INSERT
+        column tierguard_operator customer_score_rows.m3_days INSERT
+        column tierguard_operator customer_score_rows.m3_month INSERT
+        column tierguard_operator customer_score_rows.m3_sum_fen INSERT
+        column tierguard_operator customer_score_rows.mtd_days INSERT
+        column tierguard_operator customer_score_rows.mtd_sum_fen INSERT
+        column tierguard_operator customer_score_rows.policy_version INSERT
+        column tierguard_operator customer_score_rows.recommendations_doc INSERT
+        column tierguard_operator customer_score_rows.recommendations_hash INSERT
+        column tierguard_operator customer_score_rows.retention_probability INSERT
+        column tierguard_operator customer_score_rows.signal_codes INSERT
+        column tierguard_operator customer_score_rows.signals_doc INSERT
+        column tierguard_operator customer_score_rows.signals_hash INSERT
+        column tierguard_operator customer_score_rows.suitability_doc INSERT
+        column tierguard_operator customer_score_rows.suitability_hash INSERT
+        column tierguard_operator customer_score_rows.tier INSERT
+        column tierguard_operator customer_score_rows.value_doc INSERT
+        column tierguard_operator customer_score_rows.value_hash INSERT
+        column tierguard_operator customer_score_rows.warning_date INSERT
+        column tierguard_operator customer_score_rows.warning_doc INSERT
+        column tierguard_operator customer_score_rows.warning_extra_daily_fen INSERT
+        column tierguard_operator customer_score_rows.warning_from_tier INSERT
+        column tierguard_operator customer_score_rows.warning_gap_fen INSERT
+        column tierguard_operator customer_score_rows.warning_hash INSERT
+        column tierguard_operator customer_score_rows.warning_to_tier INSERT
+        column tierguard_operator customer_score_rows.watch_months INSERT
         column tierguard_operator customer_tier_history.customer_id INSERT
         column tierguard_operator customer_tier_history.deciding_month INSERT
         column tierguard_operator customer_tier_history.deciding_month UPDATE
@@ -136,6 +141,9 @@ import TierGuardStore
         column tierguard_operator preference_events.source INSERT
         column tierguard_operator rm_visits.note UPDATE
         column tierguard_operator rm_visits.note_purged_at UPDATE
+        column tierguard_operator score_documents.body INSERT
+        column tierguard_operator score_documents.customer_id INSERT
+        column tierguard_operator score_documents.id INSERT
         column tierguard_operator scoring_policies.active INSERT
         column tierguard_operator scoring_policies.active UPDATE
         column tierguard_operator scoring_policies.last_used UPDATE
@@ -161,10 +169,12 @@ import TierGuardStore
         column tierguard_scorer customers.status SELECT
         policy alerts rm_own_alerts SELECT tierguard_rm using (EXISTS ( SELECT 1 FROM customers c WHERE ((c.customer_id = alerts.customer_id) AND (c.rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text))))) check -
         policy alerts services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
-        policy customer_scores rm_own_scores SELECT tierguard_rm using (EXISTS ( SELECT 1 FROM customers c WHERE ((c.customer_id = customer_scores.customer_id) AND (c.rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text))))) check -
-        policy customer_scores services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
+        policy customer_score_rows rm_own_scores SELECT tierguard_rm using (EXISTS ( SELECT 1 FROM customers c WHERE ((c.customer_id = customer_score_rows.customer_id) AND (c.rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text))))) check -
+        policy customer_score_rows services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
         policy customers rm_own_customers SELECT tierguard_rm using (rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text)) check -
         policy customers services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
+        policy score_documents rm_own_documents SELECT tierguard_rm using (EXISTS ( SELECT 1 FROM customers c WHERE ((c.customer_id = score_documents.customer_id) AND (c.rm_id = NULLIF(current_setting('tierguard.rm_id'::text, true), ''::text))))) check -
+        policy score_documents services_all ALL tierguard_feedback,tierguard_ingest,tierguard_notifier,tierguard_operator,tierguard_scorer using true check true
         routine tierguard_ingest tierguard_ensure_month_partitions EXECUTE
         routine tierguard_notifier tierguard_birthday_sms_recipient EXECUTE
         routine tierguard_operator tierguard_drop_archive_months EXECUTE
@@ -309,6 +319,7 @@ import TierGuardStore
         table tierguard_notifier complaints SELECT
         table tierguard_notifier customer_effective_preferences SELECT
         table tierguard_notifier customer_preferences SELECT
+        table tierguard_notifier customer_score_rows SELECT
         table tierguard_notifier customer_scores SELECT
         table tierguard_notifier notification_deliveries INSERT
         table tierguard_notifier notification_deliveries SELECT
@@ -324,6 +335,7 @@ import TierGuardStore
         table tierguard_notifier rm_tasks SELECT
         table tierguard_notifier rm_tasks UPDATE
         table tierguard_notifier schema_migrations SELECT
+        table tierguard_notifier score_documents SELECT
         table tierguard_notifier tg_job_counts SELECT
         table tierguard_notifier tg_job_kind_stats DELETE
         table tierguard_notifier tg_job_kind_stats INSERT
@@ -365,6 +377,7 @@ import TierGuardStore
         table tierguard_operator customer_erasures INSERT
         table tierguard_operator customer_erasures SELECT
         table tierguard_operator customer_preferences SELECT
+        table tierguard_operator customer_score_rows SELECT
         table tierguard_operator customer_scores SELECT
         table tierguard_operator customer_status SELECT
         table tierguard_operator customer_tier_history DELETE
@@ -388,6 +401,7 @@ import TierGuardStore
         table tierguard_operator rm_tasks SELECT
         table tierguard_operator rm_visits SELECT
         table tierguard_operator schema_migrations SELECT
+        table tierguard_operator score_documents SELECT
         table tierguard_operator scoring_policies SELECT
         table tierguard_operator tg_job_counts SELECT
         table tierguard_operator tg_job_kind_stats DELETE
@@ -415,8 +429,10 @@ import TierGuardStore
         table tierguard_operator transactions SELECT
         table tierguard_operator wecom_tokens SELECT
         table tierguard_rm alerts SELECT
+        table tierguard_rm customer_score_rows SELECT
         table tierguard_rm customer_scores SELECT
         table tierguard_rm customer_status_rm SELECT
+        table tierguard_rm score_documents SELECT
         table tierguard_scorer accounts SELECT
         table tierguard_scorer alert_feedback SELECT
         table tierguard_scorer alerts DELETE
@@ -428,10 +444,11 @@ import TierGuardStore
         table tierguard_scorer complaints SELECT
         table tierguard_scorer customer_effective_preferences SELECT
         table tierguard_scorer customer_preferences SELECT
-        table tierguard_scorer customer_scores DELETE
-        table tierguard_scorer customer_scores INSERT
+        table tierguard_scorer customer_score_rows DELETE
+        table tierguard_scorer customer_score_rows INSERT
+        table tierguard_scorer customer_score_rows SELECT
+        table tierguard_scorer customer_score_rows UPDATE
         table tierguard_scorer customer_scores SELECT
-        table tierguard_scorer customer_scores UPDATE
         table tierguard_scorer customer_tier_history DELETE
         table tierguard_scorer customer_tier_history INSERT
         table tierguard_scorer customer_tier_history SELECT
@@ -442,6 +459,9 @@ import TierGuardStore
         table tierguard_scorer retention_purges SELECT
         table tierguard_scorer rm_visits SELECT
         table tierguard_scorer schema_migrations SELECT
+        table tierguard_scorer score_documents DELETE
+        table tierguard_scorer score_documents INSERT
+        table tierguard_scorer score_documents SELECT
         table tierguard_scorer scoring_policies INSERT
         table tierguard_scorer scoring_policies SELECT
         table tierguard_scorer scoring_policies UPDATE

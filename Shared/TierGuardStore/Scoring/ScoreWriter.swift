@@ -4,12 +4,21 @@ import Postgres
 import ServiceKit
 import TierGuardModel
 
-/// Persists a batch of scores in the caller's transaction: `customer_scores` rows, the tier
-/// history, and the alerts with their notification jobs.
+/// Persists a batch of scores in the caller's transaction: `customer_score_rows` with their
+/// documents in `score_documents` (read together through the view `customer_scores`, migration
+/// 0016), the tier history, and the alerts with their notification jobs.
 ///
-/// Set-based whatever the batch size: each kind of row is streamed with COPY into a temporary
-/// staging table (`ON COMMIT DELETE ROWS`) and applied with one statement, so one customer and a
-/// 1,000-customer chunk of the whole book go through identical SQL.
+/// Set-based whatever the batch size: rows and documents are streamed with COPY straight into
+/// their tables, history and alerts through temporary staging tables (`ON COMMIT DELETE ROWS`)
+/// applied with one statement each, so one customer and a 1,000-customer chunk of the whole book
+/// go through identical SQL.
+///
+/// Documents (warning, signals, value, recommendations, suitability): each is the model's JSON
+/// (`JSONTextWriter`, `JSONEncoder`'s exact bytes) with its own hash, `<kind>_hash`, a 64-bit
+/// FNV-1a of that text. A new row reuses the document of the customer's newest row when the
+/// hashes are equal, and writes a new `score_documents` row (owned by the customer) otherwise:
+/// most documents do not change from one day to the next, and writing every document into every
+/// daily row was most of the database's work in the rescore (README "Speed").
 ///
 /// Alerts (one open alert per dedup key, see `CustomerScore.alertConditions`):
 /// - a condition with an open alert confirms it (payload, business date, cooldown refreshed);
@@ -20,18 +29,18 @@ import TierGuardModel
 /// - an open alert whose condition is gone is resolved.
 /// Cooldown: `cooldownDays` (7) business days after the last business date the condition held.
 ///
-/// Unchanged scores (`skipUnchanged`, the whole-book path): each row carries `content_hash`, a
-/// 64-bit FNV-1a of its COPY text (every stored column but `id`/`scored_at`/the hashes, business
-/// date, policy and catalog versions included, shared documents in full) followed by the COPY
-/// text of its tier history, and `history_hash`, the FNV-1a of the history lines alone.
+/// Unchanged scores (`skipUnchanged`, the whole-book path): each row carries `content_hash`, the
+/// FNV-1a of its figures' COPY text (every stored column but `id`/`scored_at`/the hashes and
+/// document ids; business date, policy and catalog versions included), each document's hash and
+/// the COPY text of its tier history, and `history_hash`, the FNV-1a of the history lines alone.
 /// A customer whose newest row has the same content hash gets no new score row and no history
 /// write — the newest row already says exactly this, and the daily rescore of an unchanged book
 /// then writes almost nothing. A customer with a new row but the same history hash (the daily
 /// case: month-to-date moves every day, a history at most once a month) gets no history write.
 /// Alerts are still decided for every customer (confirming refreshes their business date and
-/// cooldown). A false "unchanged" needs a 64-bit collision between two scorings of the same
-/// customer (≈ 2⁻⁶⁴), which we accept. `score_customer` always writes a row and its history, so
-/// an operator asking for a score sees a fresh `scored_at`.
+/// cooldown). A false "unchanged" (or a reused document that differs) needs a 64-bit collision
+/// between two scorings of the same customer (≈ 2⁻⁶⁴), which we accept. `score_customer` always
+/// writes a row and its history, so an operator asking for a score sees a fresh `scored_at`.
 public struct ScoreWriter: Sendable {
     public static let cooldownDays = 7
     public static let notifierQueue = "notifier"
@@ -42,64 +51,71 @@ public struct ScoreWriter: Sendable {
     /// What one write did, for logs and metrics.
     public struct Outcome: Sendable, Hashable {
         public var scores = 0
+        /// New `score_documents` rows (documents that differ from the customer's newest row's).
+        public var documents = 0
         public var newAlerts: [Int64] = []
         public var reopened = 0
         public var resolved = 0
     }
 
+    /// The explanation documents of a row, in the order of their columns.
+    enum DocumentKind: Int, CaseIterable {
+        case warning, signals, value, recommendations, suitability
+    }
+
     /// The staging tables, emptied: they empty themselves at commit, and a second `write` in the
-    /// same transaction must not apply the first one's rows again (nor reuse its document numbers).
-    /// `tg_score_stage` keeps its ~2 KB rows uncompressed (`toast_tuple_target`): they are
-    /// compressed once, on their way into `customer_scores`, not twice.
+    /// same transaction must not apply the first one's rows again. Rows and documents are staged too
+    /// although they need no transformation: PostgreSQL refuses COPY FROM into a table with row-level
+    /// security (both tables have it, migration 0016), so they arrive with one INSERT … SELECT each.
     static let createStages = """
-        CREATE TEMP TABLE IF NOT EXISTS tg_score_stage (
-            customer_id text, business_date date, policy_version text, catalog_version text, tier text,
-            is_provisional boolean, first_balance_date date, aum_fen bigint, mtd_sum_fen bigint, mtd_days integer,
-            m3_month date, m3_sum_fen bigint, m3_days integer, m3_before_first boolean,
-            m2_month date, m2_sum_fen bigint, m2_days integer, m2_before_first boolean,
-            m1_month date, m1_sum_fen bigint, m1_days integer, m1_before_first boolean,
-            watch_months integer, warning_date date, warning_from_tier text, warning_to_tier text,
-            warning_gap_fen bigint, warning_extra_daily_fen bigint, warning jsonb, signals_doc integer, signal_codes text[],
-            value jsonb, contribution_fen bigint, retention_probability double precision,
-            recommendations jsonb, suitability_doc integer, content_hash bigint, history_hash bigint)
-            WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS tg_document_stage (doc integer PRIMARY KEY, body jsonb NOT NULL) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS tg_score_row_stage ON COMMIT DELETE ROWS AS
+            SELECT \(rowColumns) FROM customer_score_rows WITH NO DATA;
+        CREATE TEMP TABLE IF NOT EXISTS tg_score_document_stage (id bigint, customer_id text, body text) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_history_stage (
             customer_id text, effective_on date, from_tier text, to_tier text, kind text, deciding_month date,
             floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_alert_stage (
             action text, alert_id bigint, customer_id text, kind text, dedup_key text, payload jsonb) ON COMMIT DELETE ROWS;
-        DELETE FROM tg_score_stage; DELETE FROM tg_document_stage; DELETE FROM tg_history_stage; DELETE FROM tg_alert_stage;
+        DELETE FROM tg_score_row_stage; DELETE FROM tg_score_document_stage; DELETE FROM tg_history_stage; DELETE FROM tg_alert_stage;
         """
 
-    static let scoreColumns = """
-        customer_id, business_date, policy_version, catalog_version, tier, is_provisional, first_balance_date, aum_fen,
-        mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen, m2_days,
-        m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date, warning_from_tier,
-        warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning, signals, signal_codes, value,
-        contribution_fen, retention_probability, recommendations, suitability, content_hash, history_hash
+    /// The columns a row is written with: the figures (`preparedRow`'s fields, in order), the two
+    /// hashes, then each document's id and hash in `DocumentKind` order.
+    static let rowColumns = """
+        customer_id, business_date, policy_version, catalog_version, tier, is_provisional,
+        first_balance_date, aum_fen, mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first,
+        m2_month, m2_sum_fen, m2_days, m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first,
+        watch_months, warning_date, warning_from_tier, warning_to_tier, warning_gap_fen, warning_extra_daily_fen,
+        signal_codes, contribution_fen, retention_probability, content_hash, history_hash,
+        warning_doc, warning_hash, signals_doc, signals_hash, value_doc, value_hash,
+        recommendations_doc, recommendations_hash, suitability_doc, suitability_hash
         """
 
-    /// The stage's columns in `scoreColumns` order; each shared document is looked up by its
-    /// number (a primary-key probe of the chunk's few documents, so the plan and the row order
-    /// stay those of the stage).
-    static let insertScores = PostgresQuery(unsafeSQL: """
-        INSERT INTO customer_scores (\(scoreColumns))
-        SELECT customer_id, business_date, policy_version, catalog_version, tier, is_provisional, first_balance_date,
-            aum_fen, mtd_sum_fen, mtd_days, m3_month, m3_sum_fen, m3_days, m3_before_first, m2_month, m2_sum_fen,
-            m2_days, m2_before_first, m1_month, m1_sum_fen, m1_days, m1_before_first, watch_months, warning_date,
-            warning_from_tier, warning_to_tier, warning_gap_fen, warning_extra_daily_fen, warning,
-            (SELECT body FROM tg_document_stage WHERE doc = signals_doc), signal_codes, value,
-            contribution_fen, retention_probability, recommendations,
-            (SELECT body FROM tg_document_stage WHERE doc = suitability_doc), content_hash, history_hash
-        FROM tg_score_stage
-        """, name: "ScoreWriter.insertScores")
+    static let copyRows = PostgresQuery(unsafeSQL: "COPY tg_score_row_stage (\(rowColumns)) FROM STDIN", name: "ScoreWriter.copyRows")
 
-    /// The newest row's hashes per customer: one index probe each (`customer_scores_latest`).
-    static let latestHashes = PostgresQuery("""
-        SELECT c.id, s.content_hash, s.history_hash FROM unnest($1::text[]) AS c(id)
-        CROSS JOIN LATERAL (SELECT content_hash, history_hash FROM customer_scores WHERE customer_id = c.id ORDER BY id DESC LIMIT 1) s
-        """, name: "ScoreWriter.latestHashes")
+    static let insertRows = PostgresQuery(unsafeSQL: """
+        INSERT INTO customer_score_rows (\(rowColumns)) SELECT \(rowColumns) FROM tg_score_row_stage
+        """, name: "ScoreWriter.insertRows")
+
+    static let copyDocuments = PostgresQuery(unsafeSQL: "COPY tg_score_document_stage (id, customer_id, body) FROM STDIN",
+                                             name: "ScoreWriter.copyDocuments")
+
+    static let insertDocuments = PostgresQuery(unsafeSQL: """
+        INSERT INTO score_documents (id, customer_id, body) SELECT id, customer_id, body FROM tg_score_document_stage
+        """, name: "ScoreWriter.insertDocuments")
+
+    /// Ids for `$1` new documents, drawn from the table's sequence (COPY returns none).
+    static let documentIds = PostgresQuery(
+        "SELECT nextval('score_documents_id_seq') FROM generate_series(1, $1::int)", name: "ScoreWriter.documentIds")
+
+    /// The newest row's hashes and document ids per customer: one index probe each
+    /// (`customer_score_rows_latest`).
+    static let latestRows = PostgresQuery("""
+        SELECT c.id, s.content_hash, s.history_hash, s.warning_doc, s.warning_hash, s.signals_doc, s.signals_hash,
+               s.value_doc, s.value_hash, s.recommendations_doc, s.recommendations_hash, s.suitability_doc, s.suitability_hash
+        FROM unnest($1::text[]) AS c(id)
+        CROSS JOIN LATERAL (SELECT * FROM customer_score_rows WHERE customer_id = c.id ORDER BY id DESC LIMIT 1) s
+        """, name: "ScoreWriter.latestRows")
 
     static let deleteStaleHistory = PostgresQuery("""
         DELETE FROM customer_tier_history h USING unnest($1::text[]) c(id) WHERE h.customer_id = c.id AND NOT EXISTS (
@@ -158,61 +174,87 @@ public struct ScoreWriter: Sendable {
         // JSONEncoder's bytes ([.sortedKeys, .withoutEscapingSlashes]) at a fraction of its cost
         // (`JSONTextWriter`; JSONTextDocumentsTests check every document byte for byte).
         var json = JSONTextWriter(capacity: 4_096)
-        // Each customer's stage line (shared documents by number) and its content hash.
-        var scoreLines: [String] = []
-        var historyLines: [String] = []
-        var hashes: [Int64] = []
-        var historyHashes: [Int64] = []
-        scoreLines.reserveCapacity(scores.count)
-        hashes.reserveCapacity(scores.count)
-        var shared = SharedDocuments()
-        for score in scores {
-            var history = ""
-            if !score.assessment.isProvisional {
-                for change in score.assessment.history {
-                    CopyText.field(score.customerId, &history)
-                    CopyText.field(change.effectiveOn.description, &history)
-                    CopyText.field(change.from?.code, &history)
-                    CopyText.field(change.to.code, &history)
-                    CopyText.field(change.kind.rawValue, &history)
-                    CopyText.field(change.decidingMonth.first.description, &history)
-                    CopyText.field(String(change.floor.value), &history)
-                    CopyText.field(change.reason, &history)
-                    CopyText.field(policy.version, &history, last: true)
-                }
+        let rows = try scores.map { try Self.preparedRow($0, policy: policy, json: &json) }
+
+        // The newest row of each customer: its hashes decide what is unchanged, its documents are reused.
+        var latest: [String: LatestRow] = [:]
+        latest.reserveCapacity(scores.count)
+        for row in try session.query(Self.latestRows.binding(ids)) {
+            var documents: [(id: Int64?, hash: Int64?)] = []
+            for kind in DocumentKind.allCases {
+                documents.append((try row.decode(Int64?.self, at: 3 + 2 * kind.rawValue),
+                                  try row.decode(Int64?.self, at: 4 + 2 * kind.rawValue)))
             }
-            var historyHasher = FNV1a64()
-            historyHasher.add(history)
-            let (line, hash) = try Self.stageLine(score, policy: policy, json: &json, shared: &shared, history: history,
-                                                  historyHash: historyHasher.value)
-            scoreLines.append(line)
-            historyLines.append(history)
-            hashes.append(hash)
-            historyHashes.append(historyHasher.value)
+            latest[try row.decode(String.self, at: 0)] = LatestRow(
+                content: try row.decode(Int64?.self, at: 1), history: try row.decode(Int64?.self, at: 2), documents: documents)
         }
-        var changed = Array(scores.indices)
+        var changed = Array(rows.indices)
         var historyChanged = changed
         if skipUnchanged {
-            var latest: [String: (content: Int64?, history: Int64?)] = [:]
-            latest.reserveCapacity(scores.count)
-            for row in try session.query(Self.latestHashes.binding(ids)) {
-                latest[try row.decode(String.self, at: 0)] = (try row.decode(Int64?.self, at: 1), try row.decode(Int64?.self, at: 2))
-            }
-            changed = scores.indices.filter { latest[scores[$0].customerId]?.content != hashes[$0] }
-            historyChanged = changed.filter { latest[scores[$0].customerId]?.history != historyHashes[$0] }
+            changed = rows.indices.filter { latest[rows[$0].customerId]?.content != rows[$0].contentHash }
+            historyChanged = changed.filter { latest[rows[$0].customerId]?.history != rows[$0].historyHash }
         }
         if !changed.isEmpty {
-            try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_document_stage FROM STDIN", name: "ScoreWriter.copyDocuments")) { w in
-                for (number, field) in shared.fields.enumerated() { w.write(String(number) + "\t" + field + "\n") }
+            // Each document: the newest row's when the hash is the same, else a new one.
+            var documentIds = [[Int64?]](repeating: [], count: rows.count)
+            var fresh: [(row: Int, kind: Int)] = []
+            for i in changed {
+                let previous = latest[rows[i].customerId]?.documents
+                documentIds[i] = DocumentKind.allCases.map { kind in
+                    guard let hash = rows[i].documentHashes[kind.rawValue] else { return nil }
+                    if let previous, previous[kind.rawValue].hash == hash, let id = previous[kind.rawValue].id { return id }
+                    fresh.append((i, kind.rawValue))
+                    return -1
+                }
             }
-            try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_score_stage FROM STDIN", name: "ScoreWriter.copyScores")) { w in
-                for i in changed { w.write(scoreLines[i]) }
+            if !fresh.isEmpty {
+                let newIds = try session.query(Self.documentIds.binding(fresh.count)).map { try $0.decode(Int64.self, at: 0) }
+                guard newIds.count == fresh.count else {
+                    throw ScoringError("score_documents_id_seq gave \(newIds.count) ids for \(fresh.count) documents")
+                }
+                try session.copyFrom(Self.copyDocuments) { w in
+                    var line = ""
+                    for (n, slot) in fresh.enumerated() {
+                        documentIds[slot.row][slot.kind] = newIds[n]
+                        line.removeAll(keepingCapacity: true)
+                        line += String(newIds[n])
+                        line += "\t"
+                        CopyText.field(rows[slot.row].customerId, &line)
+                        CopyText.field(rows[slot.row].documents[slot.kind], &line, last: true)
+                        w.write(line)
+                    }
+                }
+                try session.execute(Self.insertDocuments)
+                outcome.documents = fresh.count
             }
-            outcome.scores = try session.execute(Self.insertScores)
+            try session.copyFrom(Self.copyRows) { w in
+                var line = ""
+                for i in changed {
+                    let row = rows[i]
+                    line.removeAll(keepingCapacity: true)
+                    line += row.figures
+                    line += String(row.contentHash)
+                    line += "\t"
+                    line += String(row.historyHash)
+                    for kind in DocumentKind.allCases {
+                        line += "\t"
+                        if let id = documentIds[i][kind.rawValue], let hash = row.documentHashes[kind.rawValue] {
+                            line += String(id)
+                            line += "\t"
+                            line += String(hash)
+                        } else {
+                            line += "\\N\t\\N"
+                        }
+                    }
+                    line += "\n"
+                    w.write(line)
+                }
+            }
+            outcome.scores = try session.execute(Self.insertRows)
         }
         if !historyChanged.isEmpty {
             try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_history_stage FROM STDIN", name: "ScoreWriter.copyHistory")) { w in
-                for i in historyChanged where !historyLines[i].isEmpty { w.write(historyLines[i]) }
+                for i in historyChanged where !rows[i].history.isEmpty { w.write(rows[i].history) }
             }
             try session.execute(Self.deleteStaleHistory.binding(historyChanged.map { ids[$0] }))
             try session.execute(Self.upsertHistory)
@@ -275,82 +317,113 @@ public struct ScoreWriter: Sendable {
         return outcome
     }
 
-    /// The documents many customers of a chunk share, each encoded, sent and parsed once: the
-    /// suitability decisions depend only on the customer's risk level, assessment age, consent and
-    /// complaints against the catalog (a handful of distinct lists in a book), and most customers
-    /// raise no signal or the same few. Each distinct value gets a number within the chunk; the
-    /// stage row carries the number and `insertScores` puts the parsed document in its place, so
-    /// PostgreSQL parses ~1.5 KB of JSON per chunk document instead of per customer.
-    struct SharedDocuments {
-        var suitability: [[SuitabilityDecision]: Int] = [:]
-        var signals: [[Signal]: Int] = [:]
-        /// Each document's JSON as a COPY field (escaped, no separator), by number.
-        var fields: [String] = []
-
-        mutating func number<T: JSONTextEncodable & Hashable>(_ value: T, _ numbers: WritableKeyPath<Self, [T: Int]>,
-                                                       json: inout JSONTextWriter) throws -> Int {
-            if let number = self[keyPath: numbers][value] { return number }
-            var field = CopyText.escaped(try json.text(of: value))
-            field.makeContiguousUTF8()
-            fields.append(field)
-            self[keyPath: numbers][value] = fields.count - 1
-            return fields.count - 1
-        }
+    /// The newest stored row of a customer, as `latestRows` reads it.
+    struct LatestRow {
+        var content: Int64?
+        var history: Int64?
+        /// Per `DocumentKind`: the document's id and hash (nil for an absent warning, or both for a row
+        /// written before migration 0016 moved its documents).
+        var documents: [(id: Int64?, hash: Int64?)]
     }
 
-    /// One customer's `tg_score_stage` line (shared documents by number, the two hashes last) and
-    /// its content hash: FNV-1a over the row's COPY text with each shared document written in
-    /// full (so the hash does not depend on the chunk's numbering), then its tier history lines.
-    static func stageLine(_ score: CustomerScore, policy: ScoringPolicy, json: inout JSONTextWriter,
-                          shared: inout SharedDocuments, history: String, historyHash: Int64) throws -> (line: String, hash: Int64) {
-        let a = score.assessment
-        var head = ""
-        head.reserveCapacity(512)
-        CopyText.field(score.customerId, &head)
-        CopyText.field(a.businessDate.description, &head)
-        CopyText.field(a.policyVersion, &head)
-        CopyText.field(score.catalogVersion, &head)
-        CopyText.field(a.tier.code, &head)
-        CopyText.field(a.isProvisional ? "t" : "f", &head)
-        CopyText.field(a.firstBalanceDate?.description, &head)
-        CopyText.field(String(a.aum.value), &head)
-        CopyText.field(String(a.monthToDate.sum), &head)
-        CopyText.field(String(a.monthToDate.days), &head)
-        for month in a.lastThreeMonths {
-            CopyText.field(month.month.first.description, &head)
-            CopyText.field(String(month.sum), &head)
-            CopyText.field(String(month.days), &head)
-            CopyText.field(month.isBeforeFirstBalance ? "t" : "f", &head)
-        }
-        CopyText.field(String(a.watchMonths), &head)
-        let w = a.warning
-        CopyText.field(w?.date.description, &head)
-        CopyText.field(w?.fromTier.code, &head)
-        CopyText.field(w?.toTier.code, &head)
-        CopyText.field(w?.gap.map { String($0.value) }, &head)
-        CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &head)
-        CopyText.field(try w.map { try json.text(of: $0) }, &head)
-        let signals = try shared.number(score.signals, \.signals, json: &json)
-        var middle = ""
-        middle.reserveCapacity(2048)
-        CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &middle)
-        CopyText.field(try json.text(of: score.value), &middle)
-        CopyText.field(String(score.value.contribution.total.value), &middle)
-        CopyText.field("\(score.value.retention.probability)", &middle)
-        CopyText.field(try json.text(of: score.nextBestAction.recommendations), &middle)
-        let suitability = try shared.number(score.nextBestAction.suitability, \.suitability, json: &json)
+    /// One customer's row before it meets the database: the figures' COPY fields, each document's
+    /// JSON and hash, the tier history lines, and the two row hashes.
+    struct PreparedRow {
+        var customerId: String
+        /// Every figure column of `copyRows` up to `retention_probability`, each field followed by a tab.
+        var figures: String
+        /// Per `DocumentKind`: the document's JSON text, nil when absent (no warning); escaped for COPY
+        /// only when written (a reused document is not sent).
+        var documents: [String?]
+        var documentHashes: [Int64?]
+        var history: String
+        var contentHash: Int64
+        var historyHash: Int64
+    }
 
+    /// Builds a customer's `PreparedRow`. The content hash is the FNV-1a of the figures' text, then
+    /// each document's hash (or `\N`) and a tab, then the history lines: equal hashes mean the same
+    /// figures, the same documents and the same history.
+    static func preparedRow(_ score: CustomerScore, policy: ScoringPolicy, json: inout JSONTextWriter) throws -> PreparedRow {
+        var history = ""
+        if !score.assessment.isProvisional {
+            for change in score.assessment.history {
+                CopyText.field(score.customerId, &history)
+                CopyText.field(change.effectiveOn.description, &history)
+                CopyText.field(change.from?.code, &history)
+                CopyText.field(change.to.code, &history)
+                CopyText.field(change.kind.rawValue, &history)
+                CopyText.field(change.decidingMonth.first.description, &history)
+                CopyText.field(String(change.floor.value), &history)
+                CopyText.field(change.reason, &history)
+                CopyText.field(policy.version, &history, last: true)
+            }
+        }
+        var historyHasher = FNV1a64()
+        historyHasher.add(history)
+
+        let a = score.assessment
+        var figures = ""
+        figures.reserveCapacity(512)
+        CopyText.field(score.customerId, &figures)
+        CopyText.field(a.businessDate.description, &figures)
+        CopyText.field(a.policyVersion, &figures)
+        CopyText.field(score.catalogVersion, &figures)
+        CopyText.field(a.tier.code, &figures)
+        CopyText.field(a.isProvisional ? "t" : "f", &figures)
+        CopyText.field(a.firstBalanceDate?.description, &figures)
+        CopyText.field(String(a.aum.value), &figures)
+        CopyText.field(String(a.monthToDate.sum), &figures)
+        CopyText.field(String(a.monthToDate.days), &figures)
+        for month in a.lastThreeMonths {
+            CopyText.field(month.month.first.description, &figures)
+            CopyText.field(String(month.sum), &figures)
+            CopyText.field(String(month.days), &figures)
+            CopyText.field(month.isBeforeFirstBalance ? "t" : "f", &figures)
+        }
+        CopyText.field(String(a.watchMonths), &figures)
+        let w = a.warning
+        CopyText.field(w?.date.description, &figures)
+        CopyText.field(w?.fromTier.code, &figures)
+        CopyText.field(w?.toTier.code, &figures)
+        CopyText.field(w?.gap.map { String($0.value) }, &figures)
+        CopyText.field(w.map { String($0.extraDailyAverageNeeded.value) }, &figures)
+        CopyText.field("{" + score.signals.map(\.code.rawValue).joined(separator: ",") + "}", &figures)
+        CopyText.field(String(score.value.contribution.total.value), &figures)
+        CopyText.field("\(score.value.retention.probability)", &figures)
+
+        var documents: [String?] = []
+        documents.reserveCapacity(DocumentKind.allCases.count)
+        for kind in DocumentKind.allCases {
+            let text: String?
+            switch kind {
+            case .warning: text = try w.map { try json.text(of: $0) }
+            case .signals: text = try json.text(of: score.signals)
+            case .value: text = try json.text(of: score.value)
+            case .recommendations: text = try json.text(of: score.nextBestAction.recommendations)
+            case .suitability: text = try json.text(of: score.nextBestAction.suitability)
+            }
+            documents.append(text)
+        }
         var hasher = FNV1a64()
-        hasher.add(head)
-        hasher.add(shared.fields[signals])
-        hasher.add("\t")
-        hasher.add(middle)
-        hasher.add(shared.fields[suitability])
-        hasher.add("\t")
+        hasher.add(figures)
+        var documentHashes: [Int64?] = []
+        documentHashes.reserveCapacity(documents.count)
+        for document in documents {
+            if let document {
+                var documentHasher = FNV1a64()
+                documentHasher.add(document)
+                documentHashes.append(documentHasher.value)
+                hasher.add(String(documentHasher.value))
+            } else {
+                documentHashes.append(nil)
+                hasher.add("\\N")
+            }
+            hasher.add("\t")
+        }
         hasher.add(history)
-        let hash = hasher.value
-        return (head + String(signals) + "\t" + middle + String(suitability) + "\t" + String(hash) + "\t" + String(historyHash) + "\n",
-                hash)
+        return PreparedRow(customerId: score.customerId, figures: figures, documents: documents, documentHashes: documentHashes,
+                           history: history, contentHash: hasher.value, historyHash: historyHasher.value)
     }
 
     /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
@@ -387,13 +460,6 @@ enum CopyText {
         if let found = value.utf8.withContiguousStorageIfAvailable(scan) { return found }
         var copy = value
         return copy.withUTF8(scan)
-    }
-
-    /// `value` escaped for a COPY text field, without a separator.
-    static func escaped(_ value: String) -> String {
-        var text = ""
-        append(value, &text)
-        return text
     }
 
     static func field(_ value: String?, _ line: inout String, last: Bool = false) {

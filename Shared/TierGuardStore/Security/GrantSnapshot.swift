@@ -25,7 +25,7 @@ public enum GrantSnapshot {
         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
         CROSS JOIN LATERAL aclexplode(a.attacl) acl
         JOIN pg_roles r ON r.oid = acl.grantee
-        WHERE a.attacl IS NOT NULL AND r.rolname LIKE 'tierguard\\_%'
+        WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND r.rolname LIKE 'tierguard\\_%'
         """, name: "GrantSnapshot.columns")
     static let routineGrants = PostgresQuery("""
         SELECT 'routine ' || grantee || ' ' || routine_name || ' ' || privilege_type

@@ -10,8 +10,10 @@ import ServiceKit
 ///   value is a configuration error (exit 78) and `RetentionPurge.run` refuses it (`PeriodTooShort`).
 ///   The cutoff is computed by the database clock: `now() - make_interval(years => N)`.
 /// - What goes, per table, rows strictly older than the cutoff:
-///   - `customer_scores` (which also hold the suitability decisions, column `suitability`) by `scored_at`,
-///     except each customer's newest row, which is its current score;
+///   - `customer_scores` (which also hold the suitability decisions, document `suitability`) by `scored_at`,
+///     except each customer's newest row, which is its current score: the rows of `customer_score_rows`,
+///     and with each batch the `score_documents` no remaining row of the customer points at (recorded
+///     as table `score_documents`);
 ///   - `customer_tier_history` by `effective_on` (Asia/Shanghai date of the cutoff), except each customer's
 ///     latest change, which is the tier in force. The scorer re-derives history from balances, so a change
 ///     whose balances are still in the archive comes back on the next scoring; the archive's own retention
@@ -71,12 +73,30 @@ public enum RetentionPurge {
 
     static let cutoffQuery = PostgresQuery("SELECT now() - make_interval(years => $1::int)", name: "RetentionSQL.cutoff")
 
+    /// One batch of old score rows and, in the same statement, the documents no remaining row of their
+    /// customer points at (a document is reused by later rows while unchanged, migration 0016). Every
+    /// part of one statement sees the same snapshot, so the deleted rows are excluded by id. Returns
+    /// the rows and the documents deleted.
     static let purgeScores = PostgresQuery("""
-        DELETE FROM customer_scores WHERE id IN (
-            SELECT s.id FROM customer_scores s
-            WHERE s.scored_at < $1
-              AND EXISTS (SELECT 1 FROM customer_scores n WHERE n.customer_id = s.customer_id AND n.id > s.id)
-            ORDER BY s.id LIMIT $2)
+        WITH gone AS (
+            DELETE FROM customer_score_rows WHERE id IN (
+                SELECT s.id FROM customer_score_rows s
+                WHERE s.scored_at < $1
+                  AND EXISTS (SELECT 1 FROM customer_score_rows n WHERE n.customer_id = s.customer_id AND n.id > s.id)
+                ORDER BY s.id LIMIT $2)
+            RETURNING id, customer_id, warning_doc, signals_doc, value_doc, recommendations_doc, suitability_doc),
+        orphans AS (
+            DELETE FROM score_documents d
+            USING (SELECT DISTINCT g.customer_id, v.doc FROM gone g
+                   CROSS JOIN LATERAL (VALUES (g.warning_doc), (g.signals_doc), (g.value_doc), (g.recommendations_doc),
+                                              (g.suitability_doc)) v(doc)
+                   WHERE v.doc IS NOT NULL) x
+            WHERE d.id = x.doc
+              AND NOT EXISTS (SELECT 1 FROM customer_score_rows r
+                              WHERE r.customer_id = x.customer_id AND r.id NOT IN (SELECT id FROM gone)
+                                AND x.doc IN (r.warning_doc, r.signals_doc, r.value_doc, r.recommendations_doc, r.suitability_doc))
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM gone)::int, (SELECT count(*) FROM orphans)::int
         """, name: "RetentionSQL.scores")
     static let purgeHistory = PostgresQuery("""
         DELETE FROM customer_tier_history WHERE (customer_id, effective_on) IN (
@@ -102,8 +122,23 @@ public enum RetentionPurge {
         precondition((1...10_000).contains(batchSize), "batch size 1…10000")
         let cutoff = try session.query(cutoffQuery.binding(years))[0].decode(Date.self, at: 0)
         var summary = Summary(cutoff: cutoff, rows: [:], batches: [:])
-        for (table, statement) in [("customer_scores", purgeScores), ("customer_tier_history", purgeHistory),
-                                   ("alerts", purgeAlerts)] {
+        var scores = 0, documents = 0, scoreBatches = 0
+        while true {
+            let (n, d) = try session.withTransaction { s in
+                let row = try s.query(purgeScores.binding(cutoff, batchSize))[0]
+                return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+            }
+            scores += n
+            documents += d
+            scoreBatches += 1
+            if n < batchSize { break }
+        }
+        for (table, total) in [("customer_scores", scores), ("score_documents", documents)] {
+            if total > 0 { try session.execute(record.binding(table, total, cutoff)) }
+            summary.rows[table] = total
+            summary.batches[table] = scoreBatches
+        }
+        for (table, statement) in [("customer_tier_history", purgeHistory), ("alerts", purgeAlerts)] {
             var total = 0, batches = 0
             while true {
                 let n = try session.withTransaction { s in try s.execute(statement.binding(cutoff, batchSize)) }
