@@ -8,10 +8,9 @@ import TierGuardModel
 /// documents in `score_documents` (read together through the view `customer_scores`, migration
 /// 0016), the tier history, and the alerts with their notification jobs.
 ///
-/// Set-based whatever the batch size: rows and documents are streamed with COPY straight into
-/// their tables, history and alerts through temporary staging tables (`ON COMMIT DELETE ROWS`)
-/// applied with one statement each, so one customer and a 1,000-customer chunk of the whole book
-/// go through identical SQL.
+/// Set-based whatever the batch size: each kind of row is streamed with COPY into a temporary
+/// staging table (`ON COMMIT DELETE ROWS`) and applied with one statement, so one customer and a
+/// 1,000-customer chunk of the whole book go through identical SQL.
 ///
 /// Documents (warning, signals, value, recommendations, suitability): each is the model's JSON
 /// (`JSONTextWriter`, `JSONEncoder`'s exact bytes) with its own hash, `<kind>_hash`, a 64-bit
