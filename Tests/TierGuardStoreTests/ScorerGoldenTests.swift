@@ -195,6 +195,30 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert' AND (args->>'alert_id')::bigint IN (1, 2)") == 0)
     }
 
+    /// The scorer decides only the alerts it raises (downgrade risk and the signals): an open complaint
+    /// deadline alert of the same customer (the feedback service's complaint clock, issue 8) stays open
+    /// through any scoring, by both paths, although no score condition stands behind it.
+    @Test func scoringLeavesOtherServicesAlertsAlone() throws {
+        let (_, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        try session.execute(PostgresQuery("""
+            INSERT INTO alerts (customer_id, kind, dedup_key, state, business_date, first_business_date, cooldown_until, payload)
+            VALUES ('C1', 'complaint_due_soon', 'complaint_due_soon:CP1:2025-03-05', 'open', '2025-03-02', '2025-03-02',
+                    '2025-03-09', '{"complaint_id": "CP1"}'),
+                   ('C1', 'complaint_breach', 'complaint_breach:CP0:2025-02-20', 'open', '2025-02-21', '2025-02-21',
+                    '2025-02-28', '{"complaint_id": "CP0"}')
+            """))
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        _ = try #require(try scorer.score(session, customerId: "C1"))
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE kind LIKE 'complaint%' AND state = 'open'") == 2)
+        #expect(try BookScorer(settings: ScoringSettings(), logger: Self.logger).run(session).customers >= 1)
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE kind LIKE 'complaint%' AND state = 'open'") == 2)
+        // The scorer's own alerts were decided as usual.
+        #expect(try f.count("SELECT count(*) FROM alerts WHERE kind = 'sudden_drop' AND state = 'open'") == 1)
+    }
+
     /// A new alert and its notification job commit together or not at all.
     @Test func notificationJobIsInTheAlertsTransaction() throws {
         let (_, session) = try ScorerFixture.database()

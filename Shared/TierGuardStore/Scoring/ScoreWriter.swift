@@ -264,7 +264,7 @@ public struct ScoreWriter: Sendable {
         // not this write's to confirm or resolve.
         var current: [String: (id: Int64, open: Bool)] = [:]
         let chunk = Set(ids)
-        for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd)) {
+        for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd, ScoringSQL.scorerAlertKinds)) {
             guard chunk.contains(try row.decode(String.self, at: 1)) else { continue }
             current[try row.decode(String.self, at: 2)] = (try row.decode(Int64.self, at: 0),
                                                             try row.decode(String.self, at: 3) == "open")

@@ -1,4 +1,5 @@
 import Postgres
+import TierGuardModel
 
 /// The scorer's named statements; each name is reused for the prepared statement and in errors.
 ///
@@ -118,12 +119,18 @@ public enum ScoringSQL {
     /// first: business dates replayed out of order can leave a resolved alert newer than the open one,
     /// and reopening it would make a second open alert for the key. The range comes from the ids in the
     /// statement itself (one round trip); `ScoreWriter` drops the alerts of customers in the range but
-    /// not in the chunk.
+    /// not in the chunk. Only the kinds `$3` the scorer raises (`scorerAlertKinds`): the alerts other
+    /// services raise for the same customers (the complaint clock's `complaint_due_soon` and
+    /// `complaint_breach`) are theirs to resolve, and no score condition stands behind them.
     public static let currentAlerts = PostgresQuery("""
         SELECT DISTINCT ON (a.dedup_key) a.id, a.customer_id, a.dedup_key, a.state
         FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) chunk
         JOIN alerts a ON a.customer_id BETWEEN chunk.lo AND chunk.hi
-        WHERE a.state = 'open' OR a.cooldown_until >= $2::date
+        WHERE (a.state = 'open' OR a.cooldown_until >= $2::date) AND a.kind = ANY($3::text[])
         ORDER BY a.dedup_key, a.state = 'open' DESC, a.id DESC
         """, name: "ScoringSQL.currentAlerts")
+
+    /// The alert kinds the scorer raises and resolves (`CustomerScore.alertConditions`): downgrade risk
+    /// and one per signal.
+    public static let scorerAlertKinds = ["downgrade_risk"] + SignalCode.allCases.map(\.rawValue)
 }
