@@ -104,13 +104,22 @@ public final class PostgresSession {
 
     // MARK: Transactions
 
+    /// Isolation levels a top-level transaction can ask for (PostgreSQL's default is read committed).
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     /// Nested calls become savepoints, so an inner failure can be caught without losing the outer work.
-    public func withTransaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    /// `isolation` sets the level of a top-level transaction; a nested call runs at its outer
+    /// transaction's level, whatever it asks (PostgreSQL fixes the level at the first statement).
+    public func withTransaction<T>(isolation: IsolationLevel? = nil, _ body: (PostgresSession) throws -> T) throws -> T {
         let depth = transactionDepth
         let savepoint = "tg_sp_\(depth)"
         if depth == 0 {
-            try execute(PostgresQuery("BEGIN"))
+            try execute(isolation.map { PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL " + $0.rawValue) } ?? PostgresQuery("BEGIN"))
         } else {
             try execute(PostgresQuery(unsafeSQL: "SAVEPOINT \(savepoint)"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Postgres
 import ServiceKit
 import TestSupport
@@ -217,6 +218,93 @@ import TierGuardStore
         #expect(try f.count("SELECT count(*) FROM alerts WHERE kind LIKE 'complaint%' AND state = 'open'") == 2)
         // The scorer's own alerts were decided as usual.
         #expect(try f.count("SELECT count(*) FROM alerts WHERE kind = 'sudden_drop' AND state = 'open'") == 1)
+    }
+
+    /// A scoring that owns its transaction reads the archive from one snapshot: a change committed while
+    /// it is between two of its loads (here a complaint, committed while the scoring waits at the
+    /// transactions load, which comes before the feedback load) is not half-seen; the next scoring sees it.
+    /// At READ COMMITTED each load took its own snapshot and this scoring raised `dissatisfied`.
+    @Test func oneSnapshotForEveryLoad() throws {
+        let (db, session) = try ScorerFixture.database()
+        defer { session.close() }
+        try seedDowngrade(ScorerFixture(session: session))
+        let holder = try db.session(), writer = try db.session()
+        defer { holder.close(); writer.close() }
+        try holder.execute(PostgresQuery("BEGIN"))
+        try holder.execute(PostgresQuery("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE"))
+
+        final class Outcome: Sendable { let codes = Mutex<[SignalCode]?>(nil); let failure = Mutex<String?>(nil) }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            do {
+                let own = try db.session()
+                defer { own.close() }
+                let score = try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(own, customerId: "C1")
+                outcome.codes.withLock { $0 = score?.signals.map(\.code) }
+            } catch { outcome.failure.withLock { $0 = "\(error)" } }
+        }
+        thread.start()
+        try waitUntil(timeout: 30, "the scoring waits at the transactions load") {
+            try writer.query(PostgresQuery("""
+                SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'transactions'::regclass
+                """))[0].decode(Int.self, at: 0) > 0
+        }
+        try writer.execute(PostgresQuery("""
+            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
+                                   initial_due_on, decision_due_on, closed_at, source)
+            VALUES ('K-meanwhile', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
+                    '2025-03-16', '2025-03-16', NULL, 'test')
+            """))
+        try holder.execute(PostgresQuery("COMMIT"))
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(outcome.failure.withLock { $0 } == nil)
+        let codes = try #require(outcome.codes.withLock { $0 })
+        #expect(codes.contains(.suddenDrop), "the scoring ran on the seeded archive")
+        #expect(!codes.contains(.dissatisfied), "a complaint committed after the scoring's snapshot")
+        let again = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C1"))
+        #expect(again.signals.contains { $0.code == .dissatisfied })
+    }
+
+    /// The customers' lock comes before that snapshot: a scoring that waits for another holder of a
+    /// customer's lock (a job scoring it) sees what that holder committed.
+    @Test func theSnapshotFollowsTheCustomersLock() throws {
+        let (db, session) = try ScorerFixture.database()
+        defer { session.close() }
+        try seedDowngrade(ScorerFixture(session: session))
+        let holder = try db.session(), watcher = try db.session()
+        defer { holder.close(); watcher.close() }
+        try holder.execute(PostgresQuery("BEGIN"))
+        _ = try holder.query(ScoringSQL.lockCustomers.binding(["C1"]))
+        try holder.execute(PostgresQuery("""
+            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
+                                   initial_due_on, decision_due_on, closed_at, source)
+            VALUES ('K-held', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
+                    '2025-03-16', '2025-03-16', NULL, 'test')
+            """))
+
+        final class Outcome: Sendable { let codes = Mutex<[SignalCode]?>(nil); let failure = Mutex<String?>(nil) }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            do {
+                let own = try db.session()
+                defer { own.close() }
+                let score = try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(own, customerId: "C1")
+                outcome.codes.withLock { $0 = score?.signals.map(\.code) }
+            } catch { outcome.failure.withLock { $0 = "\(error)" } }
+        }
+        thread.start()
+        try waitUntil(timeout: 30, "the scoring waits for the customer's lock") {
+            try watcher.query(PostgresQuery("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"))[0]
+                .decode(Int.self, at: 0) > 0
+        }
+        try holder.execute(PostgresQuery("COMMIT"))
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(outcome.failure.withLock { $0 } == nil)
+        #expect(try #require(outcome.codes.withLock { $0 }).contains(.dissatisfied))
     }
 
     /// A new alert and its notification job commit together or not at all.

@@ -12,6 +12,13 @@ import TierGuardModel
 /// scores, history, alerts and notification jobs written (`ScoreWriter`). A crash anywhere leaves
 /// nothing half-written; a rerun on the same data writes the same figures.
 ///
+/// A call that owns its transaction (the whole-book chunks, `tierguardctl rescore`) locks the
+/// customers by the session first and then runs at REPEATABLE READ, so all its loads read one
+/// snapshot taken after any other scoring of those customers committed. A call inside its caller's
+/// transaction (a `score_customer` job completing in its own) runs at the caller's level with
+/// transaction-scoped locks: each load then reads what is committed when it starts, and an ingest
+/// committing between two loads is followed by the scoring job it enqueued (README "Scoring").
+///
 /// Thread safety: Sendable (its only mutable state, the "policy recorded" flag and the loader's
 /// probe of the feedback tables, sits behind a `Mutex`); each call uses the session it is given,
 /// which the calling thread owns (or which `PostgresConnection.withSession` lends it).
@@ -63,25 +70,56 @@ public final class CustomerScorer: Sendable {
             logger.notice("no business date yet (no balance in the archive): nothing scored")
             return Result(businessDate: nil, scores: [], outcome: .init())
         }
-        return try session.withTransaction { s in
-            let t0 = monotonicSeconds()
-            _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
-            let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
-                                         rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
-            let t1 = monotonicSeconds()
-            var notScored: [String] = []
-            let scores = inputs.filter { input in
-                let within = Self.isWithinModelRange(input, logger: logger)
-                if !within { notScored.append(input.customer.customerId) }
-                return within
-            }.map { CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog) }
-            logSuitability(scores)
-            let t2 = monotonicSeconds()
-            let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
-                                             skipUnchanged: skipUnchanged, traceparent: traceparent)
-            return Result(businessDate: bd, scores: scores, outcome: outcome, notScored: notScored, loadSeconds: t1 - t0,
-                          computeSeconds: t2 - t1, writeSeconds: monotonicSeconds() - t2)
+        guard !session.isInTransaction else {
+            // Inside the caller's transaction (a job's completion): its level, transaction-scoped locks.
+            return try session.withTransaction { s in
+                _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
+                return try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged,
+                                       traceparent: traceparent)
+            }
         }
+        // Its own transaction: one snapshot for every load (REPEATABLE READ), so an ingest committing
+        // between two of the loads cannot give the model half of its change (a new account's balances
+        // without the account). The customers are locked first, by the session, so the snapshot
+        // follows any other scoring of them; nothing else writes the rows a scoring updates (its
+        // customers' history and own alert kinds), so a serialization failure is not expected, but
+        // one is retried, twice, as the transient error it is.
+        _ = try session.query(ScoringSQL.lockCustomersForSession.binding(customerIds))
+        defer { _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(customerIds)) }
+        var attempt = 1
+        while true {
+            do {
+                return try session.withTransaction(isolation: .repeatableRead) { s in
+                    try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged,
+                                    traceparent: traceparent)
+                }
+            } catch let error as PostgresError where error.sqlState == "40001" && attempt < 3 {
+                logger.warning("scoring retried after a serialization failure",
+                               metadata: ["customers": String(customerIds.count), "attempt": String(attempt)])
+                attempt += 1
+            }
+        }
+    }
+
+    /// Loads, scores and writes `customerIds` inside the session's transaction, their locks held.
+    private func scoreLocked(_ s: PostgresSession, customerIds: [String], businessDate bd: CalendarDate,
+                             skipUnchanged: Bool, traceparent: String?) throws -> Result {
+        let t0 = monotonicSeconds()
+        let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
+                                     rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
+        let t1 = monotonicSeconds()
+        var notScored: [String] = []
+        let scores = inputs.filter { input in
+            let within = Self.isWithinModelRange(input, logger: logger)
+            if !within { notScored.append(input.customer.customerId) }
+            return within
+        }.map { CustomerScore.compute($0, businessDate: bd, policy: settings.policy, catalog: settings.catalog) }
+        logSuitability(scores)
+        let t2 = monotonicSeconds()
+        let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
+                                         skipUnchanged: skipUnchanged, traceparent: traceparent)
+        return Result(businessDate: bd, scores: scores, outcome: outcome, notScored: notScored, loadSeconds: t1 - t0,
+                      computeSeconds: t2 - t1, writeSeconds: monotonicSeconds() - t2)
     }
 
     /// The largest money value (balance, transaction amount, annual income; either sign) the model is

@@ -35,10 +35,23 @@ public enum ScoringSQL {
         """, name: "ScoringSQL.upsertPolicy")
 
     /// Serialises scorings of the same customer (a job and a whole-book chunk): sorted, so two
-    /// chunks never deadlock.
+    /// chunks never deadlock. The transaction-scoped form, for a scoring inside its caller's
+    /// transaction (a `score_customer` job completes in its own).
     public static let lockCustomers = PostgresQuery("""
         SELECT pg_advisory_xact_lock(8243, hashtext(id))::text FROM (SELECT DISTINCT id FROM unnest($1::text[]) id ORDER BY id) t
         """, name: "ScoringSQL.lockCustomers")
+
+    /// The same locks held by the session, taken before a scoring's own transaction begins, so that
+    /// its snapshot is taken after any other scoring of these customers has committed
+    /// (`CustomerScorer`); released by `unlockCustomersForSession` once it has ended. Same key space,
+    /// so session and transaction locks of one customer exclude each other.
+    public static let lockCustomersForSession = PostgresQuery("""
+        SELECT pg_advisory_lock(8243, hashtext(id))::text FROM (SELECT DISTINCT id FROM unnest($1::text[]) id ORDER BY id) t
+        """, name: "ScoringSQL.lockCustomersForSession")
+
+    public static let unlockCustomersForSession = PostgresQuery("""
+        SELECT pg_advisory_unlock(8243, hashtext(id))::text FROM (SELECT DISTINCT id FROM unnest($1::text[]) id) t
+        """, name: "ScoringSQL.unlockCustomersForSession")
 
     /// The next chunk of customer ids after `$1` (keyset), at most `$2`.
     public static let customerIdsAfter = PostgresQuery(
