@@ -307,6 +307,28 @@ import TierGuardStore
         #expect(try #require(outcome.codes.withLock { $0 }).contains(.dissatisfied))
     }
 
+    /// Session locks do not outlive a failed scoring: when the lock statement gives up part-way
+    /// (lock_timeout on the second customer), the first customer's lock, already taken, is released too,
+    /// or every later scoring of that customer would wait for this (pooled) session to close.
+    @Test func aLockThatTimesOutPartWayLeavesNoLockBehind() throws {
+        let (db, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try seedDowngrade(f)
+        try f.customer("C0")
+        let holder = try db.session()
+        defer { holder.close() }
+        try holder.execute(PostgresQuery("BEGIN"))
+        _ = try holder.query(ScoringSQL.lockCustomers.binding(["C1"]))
+        try session.execute(PostgresQuery("SET lock_timeout = '200ms'"))
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: Self.logger)
+        #expect(throws: PostgresError.self) { try scorer.score(session, customerIds: ["C0", "C1"]) }
+        #expect(try f.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()") == 0)
+        try holder.execute(PostgresQuery("ROLLBACK"))
+        try session.execute(PostgresQuery("RESET lock_timeout"))
+        #expect(try scorer.score(session, customerIds: ["C0", "C1"]).scores.count == 2)
+    }
+
     /// A new alert and its notification job commit together or not at all.
     @Test func notificationJobIsInTheAlertsTransaction() throws {
         let (_, session) = try ScorerFixture.database()

@@ -84,8 +84,11 @@ public final class CustomerScorer: Sendable {
         // follows any other scoring of them; nothing else writes the rows a scoring updates (its
         // customers' history and own alert kinds), so a serialization failure is not expected, but
         // one is retried, twice, as the transient error it is.
-        _ = try session.query(ScoringSQL.lockCustomersForSession.binding(customerIds))
+        // The release is registered first: a lock statement that fails part-way (lock_timeout) keeps
+        // the session locks it took, and the session may be a pooled connection that lives on. Releasing
+        // a lock not held only returns false.
         defer { _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(customerIds)) }
+        _ = try session.query(ScoringSQL.lockCustomersForSession.binding(customerIds))
         var attempt = 1
         while true {
             do {
