@@ -77,20 +77,9 @@ if command == "rescore" {
 
 let server = bootstrap.startHTTP(readiness: bootstrap.readinessCheck(connection))
 
-struct ScoreArgs: Codable, Sendable {
-    var customerId: String
-    enum CodingKeys: String, CodingKey { case customerId = "customer_id" }
-}
 let scorer = CustomerScorer(settings: settings, logger: logger)
 var registry = JobRegistry()
-registry.register("score_customer", ScoreArgs.self) { args, context in
-    let id = args.customerId
-    try await context.withCompletionTransaction { session in
-        // The notify_alert jobs this scoring causes carry a child of this job's trace.
-        _ = try scorer.score(session, customerIds: [id], traceparent: context.childTraceparent)
-    }
-    return .completedInTransaction
-}
+ScoreCustomerJob.register(&registry, scorer: scorer)
 registry.register("rescore_book") { context in
     let summary = try await context.database.withConnection { connection in
         try await connection.withSession { session in try BookScorer(settings: settings, logger: context.logger).run(session) }

@@ -47,20 +47,46 @@ public struct JobContext: Sendable {
     ///
     /// The fenced completion runs first and locks the job row, so a rescuer that arrives meanwhile
     /// waits for this transaction and then finds the job no longer running.
+    ///
+    /// `isolation` sets the transaction's level (default: read committed). At repeatable read or
+    /// serializable the snapshot is taken by the completion, and a lease heartbeat committing on the
+    /// job row while the completion waits for it is a serialization failure (40001): the whole
+    /// transaction is then run again, up to `maxSerializationRetries` times, on the same lease — the
+    /// attempt does not count against the job. `prepare` runs on the same connection before the
+    /// transaction begins (session-level locks that must come before the snapshot) and `finish` once
+    /// it has ended, committed or not, and also when `prepare` failed part-way.
     @discardableResult
     public func withCompletionTransaction<T: Sendable>(
+        isolation: PostgresSession.IsolationLevel? = nil,
+        prepare: (@Sendable (PostgresSession) throws -> Void)? = nil,
+        finish: (@Sendable (PostgresSession) -> Void)? = nil,
         _ body: @escaping @Sendable (PostgresSession) throws -> T
     ) async throws -> T {
         let id = self.id, token = self.leaseToken
+        let retries = (isolation ?? .readCommitted) == .readCommitted ? 0 : Self.maxSerializationRetries
         return try await database.withConnection { connection in
-            try await connection.withTransaction { session in
-                guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
-                    throw JobLeaseLost(jobID: id, leaseToken: token)
+            try await connection.withSession { session in
+                defer { finish?(session) }
+                try prepare?(session)
+                var attempt = 0
+                while true {
+                    do {
+                        return try session.withTransaction(isolation: isolation) { session in
+                            guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
+                                throw JobLeaseLost(jobID: id, leaseToken: token)
+                            }
+                            return try body(session)
+                        }
+                    } catch let error as PostgresError where error.sqlState == "40001" && attempt < retries {
+                        attempt += 1
+                    }
                 }
-                return try body(session)
             }
         }
     }
+
+    /// How often `withCompletionTransaction` runs a transaction again after a serialization failure.
+    public static let maxSerializationRetries = 3
 }
 
 /// Completing a job inside the caller's own transaction.

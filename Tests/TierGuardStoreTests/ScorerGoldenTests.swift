@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Synchronization
 import Postgres
 import ServiceKit
@@ -423,5 +424,67 @@ import TierGuardStore
         #expect(after.nextBestAction.suitability.allSatisfy { !$0.allowed && $0.reason == .automatedProfilingRefused })
         #expect(after.nextBestAction.recommendations.contains { $0.code == "satisfaction_callback" })
         #expect(try f.count("SELECT count(*) FROM alerts WHERE kind = 'dissatisfied' AND state = 'open'") == 1)
+    }
+}
+
+/// The `score_customer` job (`ScoreCustomerJob`, run by a real `JobWorker`) scores from one snapshot too:
+/// a complaint committed while the job waits at its transactions load is not half-seen; the next job sees it.
+@Suite struct ScoreCustomerJobTests {
+    @Test func aJobScoresFromOneSnapshot() async throws {
+        let (db, session) = try ScorerFixture.database()
+        defer { session.close() }
+        let f = ScorerFixture(session: session)
+        try ScorerGoldenTests().seedDowngrade(f)
+        let holder = try db.session(), watcher = try db.session()
+        defer { holder.close(); watcher.close() }
+        try holder.execute(PostgresQuery("BEGIN"))
+        try holder.execute(PostgresQuery("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE"))
+        let job = NewJob(queue: "scorer", kind: ScoreCustomerJob.kind, argsJSON: #"{"customer_id": "C1"}"#)
+        try JobEnqueuer.enqueue(session, [job])
+
+        var registry = JobRegistry()
+        ScoreCustomerJob.register(&registry, scorer: CustomerScorer(settings: ScoringSettings(), logger: ScorerGoldenTests.logger))
+        var config = JobWorkerConfiguration(database: db.configuration(applicationName: "scorer-job-tests"), queue: "scorer",
+                                            service: "scorer-job-tests")
+        config.pollInterval = 0.1
+        config.concurrency = 1
+        let worker = JobWorker(configuration: config, registry: registry, logger: ScorerGoldenTests.logger)
+        try await worker.start()
+        func completed() throws -> Int {
+            try watcher.query(PostgresQuery("SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND state = 'completed'"))[0]
+                .decode(Int.self, at: 0)
+        }
+        do {
+            try await waitUntil(timeout: 30, "the job waits at the transactions load") { () async throws -> Bool in
+                try watcher.query(PostgresQuery("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'transactions'::regclass"))[0]
+                    .decode(Int.self, at: 0) > 0
+            }
+            try watcher.execute(PostgresQuery("""
+                INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
+                                       initial_due_on, decision_due_on, closed_at, source)
+                VALUES ('K-meanwhile', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
+                        '2025-03-16', '2025-03-16', NULL, 'test')
+                """))
+            try holder.execute(PostgresQuery("COMMIT"))
+            try await waitUntil(timeout: 30, "the job completes") { () async throws -> Bool in try completed() == 1 }
+            func newestCodes() throws -> String {
+                try watcher.query(PostgresQuery("""
+                    SELECT array_to_string(signal_codes, ',') FROM customer_scores WHERE customer_id = 'C1' ORDER BY id DESC LIMIT 1
+                    """))[0].decode(String.self, at: 0)
+            }
+            let first = try newestCodes()
+            #expect(first.contains("sudden_drop"), "the job scored the seeded archive")
+            #expect(!first.contains("dissatisfied"), "a complaint committed after the job's snapshot")
+            #expect(try watcher.query(PostgresQuery("SELECT attempt FROM tg_jobs WHERE kind = 'score_customer'"))[0]
+                .decode(Int.self, at: 0) == 1)
+
+            try JobEnqueuer.enqueue(session, [job])
+            try await waitUntil(timeout: 30, "the second job completes") { () async throws -> Bool in try completed() == 2 }
+            #expect(try newestCodes().contains("dissatisfied"))
+        } catch {
+            await worker.shutdown(deadline: .seconds(2))
+            throw error
+        }
+        await worker.shutdown(deadline: .seconds(2))
     }
 }

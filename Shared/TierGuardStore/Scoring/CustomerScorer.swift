@@ -15,9 +15,9 @@ import TierGuardModel
 /// A call that owns its transaction (the whole-book chunks, `tierguardctl rescore`) locks the
 /// customers by the session first and then runs at REPEATABLE READ, so all its loads read one
 /// snapshot taken after any other scoring of those customers committed. A call inside its caller's
-/// transaction (a `score_customer` job completing in its own) runs at the caller's level with
-/// transaction-scoped locks: each load then reads what is committed when it starts, and an ingest
-/// committing between two loads is followed by the scoring job it enqueued (README "Scoring").
+/// transaction runs at the caller's level and takes transaction-scoped locks; the `score_customer`
+/// job (`ScoreCustomerJob`) gives it the same guarantee: the customer locked by the session, then
+/// the completion transaction at REPEATABLE READ.
 ///
 /// Thread safety: Sendable (its only mutable state, the "policy recorded" flag and the loader's
 /// probe of the feedback tables, sits behind a `Mutex`); each call uses the session it is given,
@@ -71,7 +71,8 @@ public final class CustomerScorer: Sendable {
             return Result(businessDate: nil, scores: [], outcome: .init())
         }
         guard !session.isInTransaction else {
-            // Inside the caller's transaction (a job's completion): its level, transaction-scoped locks.
+            // Inside the caller's transaction: its level (`ScoreCustomerJob`: repeatable read, the customer
+            // already locked by the session), transaction-scoped locks (a no-op when already held).
             return try session.withTransaction { s in
                 _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
                 return try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged,
