@@ -85,7 +85,7 @@ import TierGuardStore
             VALUES ('B3', true, 'branch', now())
             """))
         let notifier = AlertNotifier(configuration: NotifierConfiguration(channels: [
-            SMSChannel(gatewayURL: gateway.url, signName: "某某银行", client: NotifyHTTPClient(timeoutSeconds: 2))]))
+            SMSChannel(gatewayURL: gateway.url, signName: "某某银行", client: NotifyHTTPClient(timeoutSeconds: 15))]))
         let morning = NotifyFixture.at(today, hour: 9)
 
         _ = try s.execute(PostgresQuery("SET ROLE tierguard_notifier"))

@@ -20,7 +20,7 @@ import TierGuardStore
                              birth: CalendarDate(year: today.year - 44, month: today.month, day: today.day)!.description)
         try fixture.score("C002", tier: "gold")
         let notifier = AlertNotifier(configuration: NotifierConfiguration(channels: [
-            SMSChannel(gatewayURL: gateway.url, signName: "某某银行", client: NotifyHTTPClient(timeoutSeconds: 2))]))
+            SMSChannel(gatewayURL: gateway.url, signName: "某某银行", client: NotifyHTTPClient(timeoutSeconds: 15))]))
         guard case .suppressed(.optOut, _) = try await fixture.sms(notifier, "C001", NotifyFixture.shanghai(10)) else {
             Issue.record("expected opt_out"); return
         }

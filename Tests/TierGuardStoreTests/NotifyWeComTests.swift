@@ -96,7 +96,7 @@ import TierGuardStore
         let fixture = try await offPool { try NotifyFixture() }
         let receiver = try RecordingReceiver(.wecom(errcode: 0))
         let channel = WeComAppChannel(baseURL: "http://127.0.0.1:\(receiver.port)", corpId: "ww1", corpSecret: "s3cret",
-                                      agentId: 1000002, client: NotifyHTTPClient(timeoutSeconds: 2))
+                                      agentId: 1000002, client: NotifyHTTPClient(timeoutSeconds: 15))
         for i in 0..<3 {
             let attempts = try await fixture.send(channel, OutgoingMessage(notificationId: Int64(i), type: "x", title: "t", text: "提醒 \(i)",
                                                         target: "wangjl", rmId: "RM01"))

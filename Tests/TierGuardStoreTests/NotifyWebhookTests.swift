@@ -154,7 +154,7 @@ import TierGuardStore
         let fixture = try await offPool { try NotifyFixture() }
         let receiver = try RecordingReceiver(.ok)
         let alert = try urgentSetup(fixture)
-        let webhook = try WebhookChannel(secrets: Self.secrets, client: NotifyHTTPClient(timeoutSeconds: 2))
+        let webhook = try WebhookChannel(secrets: Self.secrets, client: NotifyHTTPClient(timeoutSeconds: 15))
         let crashing = AlertNotifier(configuration: NotifierConfiguration(webhookURL: receiver.url, channels: [LosesTheAnswer(inner: webhook)]))
         await #expect(throws: NotifyRetryableError.self) { try await fixture.deliver(crashing, alert, NotifyFixture.shanghai(10)) }
         #expect(receiver.requests.count == 1)
