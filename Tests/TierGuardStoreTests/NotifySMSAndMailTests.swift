@@ -71,29 +71,41 @@ import TierGuardStore
         open(sys.argv[2], 'w').write(str(port))
         import time; time.sleep(20)
         """
-        let process = Process()
-        // `python3` from PATH: the interpreter `python3 -m pip install aiosmtpd` installed into.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, out, portFile]
-        try process.run()
-        defer { process.terminate() }
-        try waitUntil(timeout: 10, "the SMTP server") { (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) } != nil }
-        let port = try #require(Int(try String(contentsOfFile: portFile, encoding: .utf8)))
-        let channel = SMTPChannel(host: "127.0.0.1", port: port, from: "tierguard@bank.example")
+        // Everything below blocks (the Python server's start-up, SMTP over a socket, file polling): it runs
+        // on its own thread, not on one of the two cooperative threads the concurrent suites share.
+        struct Seen { var delivered: [DeliveryOutcome]; var lines: [String]; var refused: [DeliveryOutcome] }
         let subject = "【紧急】降级预警: 张** (钻石) — 请今日回访客户, 预计 2026-12-01 降为白金"
         let text = "第一行\n.以点开头的行\n预警编号 42"
-        let attempts = channel.send(OutgoingMessage(notificationId: 42, type: "tierguard.alert", title: subject, text: text,
-                                                    target: "rm01@bank.example", rmId: "RM01"), session: fixture.session)
-        #expect(attempts.map(\.outcome) == [.delivered])
-        try waitUntil(timeout: 5, "the mail file") { FileManager.default.fileExists(atPath: out) }
-        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let seen = try await offPool { () throws -> Seen in
+            let process = Process()
+            // `python3` from PATH: the interpreter `python3 -m pip install aiosmtpd` installed into.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, out, portFile]
+            try process.run()
+            defer { process.terminate() }
+            try waitUntil(timeout: 10, "the SMTP server") { (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) } != nil }
+            struct NoPort: Error {}
+            guard let port = Int(try String(contentsOfFile: portFile, encoding: .utf8)) else { throw NoPort() }
+            let channel = SMTPChannel(host: "127.0.0.1", port: port, from: "tierguard@bank.example")
+            let attempts = channel.send(OutgoingMessage(notificationId: 42, type: "tierguard.alert", title: subject, text: text,
+                                                        target: "rm01@bank.example", rmId: "RM01"), session: fixture.session)
+            var lines: [String] = []
+            if attempts.map(\.outcome) == [DeliveryOutcome.delivered] {
+                try waitUntil(timeout: 10, "the mail file") { FileManager.default.fileExists(atPath: out) }
+                lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            }
+            // Nothing listening: a retry, not a failure.
+            let refused = SMTPChannel(host: "127.0.0.1", port: 1, from: "x@y").send(
+                OutgoingMessage(notificationId: 1, type: "x", title: "t", text: "x", target: "a@b", rmId: "R"), session: fixture.session)
+            return Seen(delivered: attempts.map(\.outcome), lines: lines, refused: refused.map(\.outcome))
+        }
+        #expect(seen.delivered == [.delivered])
+        let lines = seen.lines
+        try #require(lines.count >= 4)
         #expect(lines[0] == "tierguard@bank.example")
         #expect(lines[1] == "rm01@bank.example")
         #expect(lines[2] == subject)
         #expect(lines[3...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) == text)
-        // Nothing listening: a retry, not a failure.
-        let refused = SMTPChannel(host: "127.0.0.1", port: 1, from: "x@y").send(
-            OutgoingMessage(notificationId: 1, type: "x", title: "t", text: "x", target: "a@b", rmId: "R"), session: fixture.session)
-        #expect(refused.map(\.outcome) == [.retry])
+        #expect(seen.refused == [.retry])
     }
 }

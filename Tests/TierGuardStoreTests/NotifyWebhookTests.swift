@@ -9,7 +9,7 @@ import TierGuardStore
     static let secrets = ["whsec_" + Data("old-secret-0123456789".utf8).base64EncodedString(),
                           "whsec_" + Data("new-secret-9876543210".utf8).base64EncodedString()]
 
-    func notifier(_ url: String, timeout: Double = 2) throws -> AlertNotifier {
+    func notifier(_ url: String, timeout: Double = 15) throws -> AlertNotifier {
         let client = NotifyHTTPClient(timeoutSeconds: timeout)
         return AlertNotifier(configuration: NotifierConfiguration(
             webhookURL: url, channels: [try WebhookChannel(secrets: Self.secrets, client: client)]))
