@@ -63,23 +63,15 @@ public struct JobContext: Sendable {
         _ body: @escaping @Sendable (PostgresSession) throws -> T
     ) async throws -> T {
         let id = self.id, token = self.leaseToken
-        let retries = (isolation ?? .readCommitted) == .readCommitted ? 0 : Self.maxSerializationRetries
         return try await database.withConnection { connection in
             try await connection.withSession { session in
                 defer { finish?(session) }
                 try prepare?(session)
-                var attempt = 0
-                while true {
-                    do {
-                        return try session.withTransaction(isolation: isolation) { session in
-                            guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
-                                throw JobLeaseLost(jobID: id, leaseToken: token)
-                            }
-                            return try body(session)
-                        }
-                    } catch let error as PostgresError where error.sqlState == "40001" && attempt < retries {
-                        attempt += 1
+                return try session.withTransaction(isolation: isolation, serializationRetries: Self.maxSerializationRetries) { session in
+                    guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
+                        throw JobLeaseLost(jobID: id, leaseToken: token)
                     }
+                    return try body(session)
                 }
             }
         }

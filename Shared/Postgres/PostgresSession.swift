@@ -115,7 +115,22 @@ public final class PostgresSession {
     /// Nested calls become savepoints, so an inner failure can be caught without losing the outer work.
     /// `isolation` sets the level of a top-level transaction; a nested call runs at its outer
     /// transaction's level, whatever it asks (PostgreSQL fixes the level at the first statement).
-    public func withTransaction<T>(isolation: IsolationLevel? = nil, _ body: (PostgresSession) throws -> T) throws -> T {
+    /// `serializationRetries`: a top-level transaction that fails with a serialization failure
+    /// (40001, possible at repeatable read and serializable) is rolled back and `body` run again, up
+    /// to that many times; so `body` must be safe to run again (its writes were rolled back).
+    public func withTransaction<T>(isolation: IsolationLevel? = nil, serializationRetries: Int = 0,
+                                   _ body: (PostgresSession) throws -> T) throws -> T {
+        var retries = transactionDepth == 0 ? serializationRetries : 0
+        while true {
+            do {
+                return try runTransaction(isolation: isolation, body)
+            } catch let error as PostgresError where error.sqlState == "40001" && retries > 0 {
+                retries -= 1
+            }
+        }
+    }
+
+    private func runTransaction<T>(isolation: IsolationLevel?, _ body: (PostgresSession) throws -> T) throws -> T {
         let depth = transactionDepth
         let savepoint = "tg_sp_\(depth)"
         if depth == 0 {

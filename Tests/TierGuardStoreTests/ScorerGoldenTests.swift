@@ -234,34 +234,15 @@ import TierGuardStore
         try holder.execute(PostgresQuery("BEGIN"))
         try holder.execute(PostgresQuery("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE"))
 
-        final class Outcome: Sendable { let codes = Mutex<[SignalCode]?>(nil); let failure = Mutex<String?>(nil) }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            do {
-                let own = try db.session()
-                defer { own.close() }
-                let score = try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(own, customerId: "C1")
-                outcome.codes.withLock { $0 = score?.signals.map(\.code) }
-            } catch { outcome.failure.withLock { $0 = "\(error)" } }
-        }
-        thread.start()
+        let scoring = BackgroundScoring(db, customerId: "C1", logger: Self.logger)
         try waitUntil(timeout: 30, "the scoring waits at the transactions load") {
             try writer.query(PostgresQuery("""
                 SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'transactions'::regclass
                 """))[0].decode(Int.self, at: 0) > 0
         }
-        try writer.execute(PostgresQuery("""
-            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
-                                   initial_due_on, decision_due_on, closed_at, source)
-            VALUES ('K-meanwhile', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
-                    '2025-03-16', '2025-03-16', NULL, 'test')
-            """))
+        try Self.openComplaint(writer, "K-meanwhile")
         try holder.execute(PostgresQuery("COMMIT"))
-        #expect(done.wait(timeout: .now() + 60) == .success)
-        #expect(outcome.failure.withLock { $0 } == nil)
-        let codes = try #require(outcome.codes.withLock { $0 })
+        let codes = try scoring.signalCodes()
         #expect(codes.contains(.suddenDrop), "the scoring ran on the seeded archive")
         #expect(!codes.contains(.dissatisfied), "a complaint committed after the scoring's snapshot")
         let again = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C1"))
@@ -278,34 +259,15 @@ import TierGuardStore
         defer { holder.close(); watcher.close() }
         try holder.execute(PostgresQuery("BEGIN"))
         _ = try holder.query(ScoringSQL.lockCustomers.binding(["C1"]))
-        try holder.execute(PostgresQuery("""
-            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
-                                   initial_due_on, decision_due_on, closed_at, source)
-            VALUES ('K-held', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
-                    '2025-03-16', '2025-03-16', NULL, 'test')
-            """))
+        try Self.openComplaint(holder, "K-held")
 
-        final class Outcome: Sendable { let codes = Mutex<[SignalCode]?>(nil); let failure = Mutex<String?>(nil) }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            do {
-                let own = try db.session()
-                defer { own.close() }
-                let score = try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(own, customerId: "C1")
-                outcome.codes.withLock { $0 = score?.signals.map(\.code) }
-            } catch { outcome.failure.withLock { $0 = "\(error)" } }
-        }
-        thread.start()
+        let scoring = BackgroundScoring(db, customerId: "C1", logger: Self.logger)
         try waitUntil(timeout: 30, "the scoring waits for the customer's lock") {
             try watcher.query(PostgresQuery("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"))[0]
                 .decode(Int.self, at: 0) > 0
         }
         try holder.execute(PostgresQuery("COMMIT"))
-        #expect(done.wait(timeout: .now() + 60) == .success)
-        #expect(outcome.failure.withLock { $0 } == nil)
-        #expect(try #require(outcome.codes.withLock { $0 }).contains(.dissatisfied))
+        #expect(try scoring.signalCodes().contains(.dissatisfied))
     }
 
     /// Session locks do not outlive a failed scoring: when the lock statement gives up part-way
@@ -328,6 +290,17 @@ import TierGuardStore
         try holder.execute(PostgresQuery("ROLLBACK"))
         try session.execute(PostgresQuery("RESET lock_timeout"))
         #expect(try scorer.score(session, customerIds: ["C0", "C1"]).scores.count == 2)
+    }
+
+    /// An open complaint of C1 received on 2025-03-01 (two days before seedDowngrade's business date):
+    /// it raises `dissatisfied` for whoever sees it.
+    static func openComplaint(_ s: PostgresSession, _ complaintId: String) throws {
+        try s.execute(PostgresQuery("""
+            INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
+                                   initial_due_on, decision_due_on, closed_at, source)
+            VALUES ($1, 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
+                    '2025-03-16', '2025-03-16', NULL, 'test')
+            """).binding(complaintId))
     }
 
     /// A new alert and its notification job commit together or not at all.
@@ -459,12 +432,7 @@ import TierGuardStore
                 try watcher.query(PostgresQuery("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'transactions'::regclass"))[0]
                     .decode(Int.self, at: 0) > 0
             }
-            try watcher.execute(PostgresQuery("""
-                INSERT INTO complaints (complaint_id, customer_id, received_at, received_on, channel, category, severity, state,
-                                       initial_due_on, decision_due_on, closed_at, source)
-                VALUES ('K-meanwhile', 'C1', '2025-03-01T09:00:00+08:00', '2025-03-01', 'branch', 'service', 'low', 'received',
-                        '2025-03-16', '2025-03-16', NULL, 'test')
-                """))
+            try ScorerGoldenTests.openComplaint(watcher, "K-meanwhile")
             try holder.execute(PostgresQuery("COMMIT"))
             try await waitUntil(timeout: 30, "the job completes") { () async throws -> Bool in try completed() == 1 }
             func newestCodes() throws -> String {
@@ -486,5 +454,33 @@ import TierGuardStore
             throw error
         }
         await worker.shutdown(deadline: .seconds(2))
+    }
+}
+
+/// A scoring of one customer on its own thread and session (it may block on a lock the test holds),
+/// whose signal codes the test collects when it has let it go on.
+final class BackgroundScoring: Sendable {
+    private let codes = Mutex<[SignalCode]?>(nil)
+    private let failure = Mutex<String?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ db: TestDatabase, customerId: String, logger: Logger) {
+        Thread { [self] in
+            defer { done.signal() }
+            do {
+                let own = try db.session()
+                defer { own.close() }
+                let score = try CustomerScorer(settings: ScoringSettings(), logger: logger).score(own, customerId: customerId)
+                codes.withLock { $0 = score?.signals.map(\.code) }
+            } catch { failure.withLock { $0 = "\(error)" } }
+        }.start()
+    }
+
+    /// Waits (60 s at most) for the scoring and returns its signal codes; throws what it threw.
+    func signalCodes() throws -> [SignalCode] {
+        guard done.wait(timeout: .now() + 60) == .success else { throw ScoringError("the background scoring did not finish in 60 s") }
+        if let failure = failure.withLock({ $0 }) { throw ScoringError("the background scoring failed: \(failure)") }
+        guard let codes = codes.withLock({ $0 }) else { throw ScoringError("the customer was not scored") }
+        return codes
     }
 }

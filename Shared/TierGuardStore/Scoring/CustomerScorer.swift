@@ -90,18 +90,8 @@ public final class CustomerScorer: Sendable {
         // a lock not held only returns false.
         defer { _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(customerIds)) }
         _ = try session.query(ScoringSQL.lockCustomersForSession.binding(customerIds))
-        var attempt = 1
-        while true {
-            do {
-                return try session.withTransaction(isolation: .repeatableRead) { s in
-                    try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged,
-                                    traceparent: traceparent)
-                }
-            } catch let error as PostgresError where error.sqlState == "40001" && attempt < 3 {
-                logger.warning("scoring retried after a serialization failure",
-                               metadata: ["customers": String(customerIds.count), "attempt": String(attempt)])
-                attempt += 1
-            }
+        return try session.withTransaction(isolation: .repeatableRead, serializationRetries: 2) { s in
+            try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged, traceparent: traceparent)
         }
     }
 

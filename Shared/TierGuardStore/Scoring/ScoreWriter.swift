@@ -450,7 +450,7 @@ public struct ScoreWriter: Sendable {
 /// backslash, tab, newline and carriage return escaped.
 enum CopyText {
     /// Whether `value` holds a backslash, tab, newline or carriage return: a plain loop over the
-    /// contiguous UTF-8 (every score document is scanned, ~3 KB a row).
+    /// contiguous UTF-8 (every new score document is scanned, up to ~1.3 KB each).
     static func needsEscaping(_ value: String) -> Bool {
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
             for byte in bytes where byte == 92 || byte == 9 || byte == 10 || byte == 13 { return true }

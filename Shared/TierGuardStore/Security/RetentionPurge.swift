@@ -122,44 +122,41 @@ public enum RetentionPurge {
         precondition((1...10_000).contains(batchSize), "batch size 1…10000")
         let cutoff = try session.query(cutoffQuery.binding(years))[0].decode(Date.self, at: 0)
         var summary = Summary(cutoff: cutoff, rows: [:], batches: [:])
-        var scores = 0, documents = 0, scoreBatches = 0
-        while true {
-            let (n, d) = try session.withTransaction { s in
+        /// Runs `batch` (rows deleted by one transaction) until a batch comes back short.
+        func drain(_ batch: () throws -> Int) throws -> (total: Int, batches: Int) {
+            var total = 0, batches = 0
+            while true {
+                let n = try batch()
+                total += n
+                batches += 1
+                if n < batchSize { return (total, batches) }
+            }
+        }
+        func recordPurge(_ table: String, _ drained: (total: Int, batches: Int)) throws {
+            if drained.total > 0 { try session.execute(Self.record.binding(table, drained.total, cutoff)) }
+            summary.rows[table] = drained.total
+            summary.batches[table] = drained.batches
+        }
+        var documents = 0
+        let scores = try drain {
+            let (rows, orphans) = try session.withTransaction { s in
                 let row = try s.query(purgeScores.binding(cutoff, batchSize))[0]
                 return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
             }
-            scores += n
-            documents += d
-            scoreBatches += 1
-            if n < batchSize { break }
+            documents += orphans
+            return rows
         }
-        for (table, total) in [("customer_scores", scores), ("score_documents", documents)] {
-            if total > 0 { try session.execute(record.binding(table, total, cutoff)) }
-            summary.rows[table] = total
-            summary.batches[table] = scoreBatches
-        }
+        try recordPurge("customer_scores", scores)
+        try recordPurge("score_documents", (documents, scores.batches))
         for (table, statement) in [("customer_tier_history", purgeHistory), ("alerts", purgeAlerts)] {
-            var total = 0, batches = 0
-            while true {
-                let n = try session.withTransaction { s in try s.execute(statement.binding(cutoff, batchSize)) }
-                total += n
-                batches += 1
-                if n < batchSize { break }
-            }
-            if total > 0 { try session.execute(record.binding(table, total, cutoff)) }
-            summary.rows[table] = total
-            summary.batches[table] = batches
+            try recordPurge(table, try drain { try session.withTransaction { s in try s.execute(statement.binding(cutoff, batchSize)) } })
         }
         // The function records each of its batches itself (one retention_purges row per batch).
-        var total = 0, batches = 0
-        while true {
-            let n = try session.withTransaction { s in try s.query(purgeAudit.binding(cutoff, batchSize))[0].decode(Int.self, at: 0) }
-            total += n
-            batches += 1
-            if n < batchSize { break }
+        let audit = try drain {
+            try session.withTransaction { s in try s.query(purgeAudit.binding(cutoff, batchSize))[0].decode(Int.self, at: 0) }
         }
-        summary.rows["pii_access_audit"] = total
-        summary.batches["pii_access_audit"] = batches
+        summary.rows["pii_access_audit"] = audit.total
+        summary.batches["pii_access_audit"] = audit.batches
         return summary
     }
 }
