@@ -51,6 +51,12 @@ public enum JobEnqueuer {
     @discardableResult
     public static func enqueue(_ session: PostgresSession, _ jobs: [NewJob]) throws -> Int {
         guard !jobs.isEmpty else { return 0 }
+        return try session.execute(JobSQL.enqueueBatch.binding(binds(jobs)))
+    }
+
+    /// The batch enqueue's parameters for `jobs`, in order ($1 … $9 of `JobSQL.enqueueBatch`, or the
+    /// nine parameters from `firstParameter` of `embeddedInsert`): parallel arrays, one element per job.
+    public static func binds(_ jobs: [NewJob]) -> [PostgresBind] {
         var queues: [String] = [], kinds: [String] = [], args: [String] = [], priorities: [Int] = []
         var maxAttempts: [Int] = [], runAts: [String?] = [], delays: [String?] = [], keys: [String?] = []
         var traces: [String?] = []
@@ -61,8 +67,40 @@ public enum JobEnqueuer {
             delays.append(job.runAfterSeconds.map { String(format: "%.6f", $0) })
             keys.append(job.uniqueKey); traces.append(job.traceparent)
         }
-        return try session.execute(JobSQL.enqueueBatch.binding(
-            queues, kinds, args, priorities, maxAttempts, runAts, delays, keys, traces))
+        return JobSQL.enqueueBatch.binding(queues, kinds, args, priorities, maxAttempts, runAts, delays, keys, traces).binds
+    }
+
+    /// How many parameters `embeddedInsert` takes (those of `binds`).
+    public static let embeddedParameterCount = 9
+
+    /// The batch enqueue as the body of a data-modifying CTE, for a caller that must enqueue in the
+    /// same statement as its own writes (one autocommitted statement instead of a transaction's
+    /// round trips: `FeedbackSurveyFastPath`). It inserts the jobs of `binds(_:)`, bound from
+    /// `$firstParameter` on, only when `condition` (SQL over the caller's CTEs, no values in it)
+    /// holds. It is `enqueue_batch.sql` itself with its parameters renumbered and the condition
+    /// added, so the columns, the state rule and the coalescing are the queue's, defined once, and the
+    /// caller never names a column of `tg_jobs`.
+    public static func embeddedInsert(firstParameter: Int, when condition: String) -> String {
+        precondition(firstParameter >= 1, "parameters are numbered from $1")
+        let text = JobSQL.enqueueBatch.sql
+        var out = ""
+        var rest = Substring(text)
+        // $1 … $9 → $(firstParameter) … $(firstParameter + 8); the file has no other `$`.
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let digits = rest[rest.index(after: dollar)...].prefix(while: \.isNumber)
+            guard let n = Int(digits), (1...embeddedParameterCount).contains(n) else {
+                preconditionFailure("enqueue_batch.sql: unexpected parameter after $")
+            }
+            out += "$\(n - 1 + firstParameter)"
+            rest = rest[digits.endIndex...]
+        }
+        out += rest
+        guard let conflict = out.range(of: "\nON CONFLICT") else {
+            preconditionFailure("enqueue_batch.sql: no ON CONFLICT clause to put the condition before")
+        }
+        out.insert(contentsOf: "\nWHERE (\(condition))", at: conflict.lowerBound)
+        return out
     }
 
     public static func enqueue(_ session: PostgresSession, _ job: NewJob) throws -> Bool {

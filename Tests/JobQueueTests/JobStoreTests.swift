@@ -70,6 +70,50 @@ import TestSupport
         #expect(pendingAfter == 1)
     }
 
+    /// The enqueue embedded in a caller's statement (`JobEnqueuer.embeddedInsert`) writes exactly the
+    /// row `JobEnqueuer.enqueue` writes, only when its condition holds, and coalesces like it.
+    @Test func anEmbeddedEnqueueWritesWhatEnqueueWritesOnlyWhenItsConditionHolds() throws {
+        let database = try makeQueueDatabase()
+        let session = try database.session()
+        defer { session.close() }
+        let statement = PostgresQuery(unsafeSQL: """
+            WITH wanted AS (SELECT $1::boolean AS yes), job AS (
+                \(JobEnqueuer.embeddedInsert(firstParameter: 2, when: "(SELECT yes FROM wanted)"))
+                RETURNING 1
+            )
+            SELECT count(*) FROM job
+            """)
+        func embedded(_ yes: Bool, _ job: NewJob) throws -> Int {
+            try session.query(statement.binding([yes.postgresBind] + JobEnqueuer.binds([job])))[0].decode(Int.self, at: 0)
+        }
+        let scheduled = NewJob(queue: "q", kind: "k", argsJSON: #"{"a": 1}"#, priority: 2, maxAttempts: 7,
+                               runAfterSeconds: 3_600, uniqueKey: "u:1", traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        #expect(try embedded(false, scheduled) == 0)
+        #expect(try scalar(session, "SELECT count(*) FROM tg_jobs") as Int == 0)
+        #expect(try embedded(true, scheduled) == 1)
+        #expect(try embedded(true, scheduled) == 0)  // coalesced: one pending job per unique key
+        var same = scheduled
+        same.queue = "r"
+        #expect(try JobEnqueuer.enqueue(session, same))
+        let now = NewJob(queue: "q", kind: "k")
+        #expect(try embedded(true, now) == 1)
+        #expect(try JobEnqueuer.enqueue(session, NewJob(queue: "r", kind: "k")))
+        // Every column but the id, the queue and the instants matches, pair by pair; run_at is an hour
+        // on (scheduled) or now (available) in both.
+        let differing: Int = try scalar(session, """
+            SELECT count(*) FROM tg_jobs a JOIN tg_jobs b ON a.queue = 'q' AND b.queue = 'r' AND a.unique_key IS NOT DISTINCT FROM b.unique_key
+            WHERE (a.kind, a.args, a.priority, a.max_attempts, a.state, a.attempt, a.traceparent,
+                   a.run_at > now() + interval '59 minutes')
+                  IS DISTINCT FROM (b.kind, b.args, b.priority, b.max_attempts, b.state, b.attempt, b.traceparent,
+                   b.run_at > now() + interval '59 minutes')
+            """)
+        let pairs: Int = try scalar(session, """
+            SELECT count(*) FROM tg_jobs a JOIN tg_jobs b ON a.queue = 'q' AND b.queue = 'r' AND a.unique_key IS NOT DISTINCT FROM b.unique_key
+            """)
+        #expect(pairs == 2 && differing == 0)
+        #expect(try scalar(session, "SELECT count(*) FROM tg_jobs WHERE queue = 'q' AND state = 'scheduled' AND priority = 2") as Int == 1)
+    }
+
     @Test func aStaleCompletionAfterARescueChangesNothing() throws {
         let database = try makeQueueDatabase()
         let session = try database.session()

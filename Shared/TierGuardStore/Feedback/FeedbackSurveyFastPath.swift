@@ -10,26 +10,25 @@ import Postgres
 /// One statement is one transaction, so what it writes commits together or not at all (receipt with its
 /// final 201 answer, survey, coalesced `score_customer` job), and the caller answers after it returned,
 /// i.e. after the commit. A concurrent duplicate waits on the receipt key as on the general path.
-/// The job row is the one `JobEnqueuer.enqueue(FeedbackStore.scoreJob(customer))` writes (same columns,
-/// same coalescing: at most one pending job per customer); `tg_jobs_notify` fires for it as for any insert.
+/// The job is the queue's own batch enqueue embedded as a CTE (`JobEnqueuer.embeddedInsert`, parameters
+/// $1 … $9) with `FeedbackStore.scoreJob(customer)`'s values (`JobEnqueuer.binds`): the row
+/// `JobEnqueuer.enqueue` writes on the general path, with the same coalescing (at most one pending job
+/// per customer), and no column of `tg_jobs` named here; `tg_jobs_notify` fires for it as for any insert.
 enum FeedbackSurveyFastPath {
-    static let statement = PostgresQuery("""
+    static let statement = PostgresQuery(unsafeSQL: """
         WITH known AS (
-            SELECT EXISTS (SELECT 1 FROM customers WHERE customer_id = $5) AS k
+            SELECT EXISTS (SELECT 1 FROM customers WHERE customer_id = $14) AS k
         ), receipt AS (
             INSERT INTO feedback_receipts (kind, key, request_hash, status, body, source)
-            SELECT $1, $2, $3, 201, $6, $4 FROM known WHERE k
+            SELECT $10, $11, $12, 201, $15, $13 FROM known WHERE k
             ON CONFLICT (kind, key) DO NOTHING
             RETURNING 1
         ), survey AS (
             INSERT INTO feedback_surveys (survey_id, customer_id, kind, score, touchpoint, answered_at, comment, source)
-            SELECT $18, $5, $7, $8, $9, $10::timestamptz, $11, $4 WHERE EXISTS (SELECT 1 FROM receipt)
+            SELECT $21, $14, $16, $17, $18, $19::timestamptz, $20, $13 WHERE EXISTS (SELECT 1 FROM receipt)
             RETURNING 1
         ), job AS (
-            INSERT INTO tg_jobs (queue, kind, args, priority, max_attempts, run_at, state, unique_key)
-            SELECT $12, $13, $14::jsonb, $15, $16, now(), 'available', $17 WHERE EXISTS (SELECT 1 FROM survey)
-            ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'scheduled', 'retryable')
-            DO NOTHING
+            \(JobEnqueuer.embeddedInsert(firstParameter: 1, when: "EXISTS (SELECT 1 FROM survey)"))
         )
         SELECT EXISTS (SELECT 1 FROM survey) AS stored
         """, name: "FeedbackSQL.surveyFastPath")
@@ -40,10 +39,10 @@ enum FeedbackSurveyFastPath {
         let body = FeedbackStore.answer(["status": "accepted", "kind": item.kind.rawValue,
                                          FeedbackStore.keyField(item.kind): item.key, "customer_id": survey.customerID])
         let job = FeedbackStore.scoreJob(survey.customerID)
-        let rows = try session.query(statement.binding(
+        let own = statement.binding(
             item.kind.rawValue, item.key, item.requestHash, source, survey.customerID, body,
-            survey.kind, survey.score, survey.touchpoint, survey.answeredAt, survey.comment,
-            job.queue, job.kind, job.argsJSON, job.priority, job.maxAttempts, job.uniqueKey, survey.surveyID))
+            survey.kind, survey.score, survey.touchpoint, survey.answeredAt, survey.comment, survey.surveyID).binds
+        let rows = try session.query(statement.binding(JobEnqueuer.binds([job]) + own))
         return try rows[0].decode(Bool.self, at: 0) ? FeedbackOutcome(status: 201, body: body) : nil
     }
 }
