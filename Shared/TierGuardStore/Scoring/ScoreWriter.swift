@@ -62,6 +62,14 @@ public struct ScoreWriter: Sendable {
         case warning, signals, value, recommendations, suitability
     }
 
+    /// Where a new row's document comes from: absent (the row has no such document), the newest row's
+    /// (same hash), or the `n`-th document this write stores.
+    enum DocumentReference {
+        case absent
+        case reused(Int64)
+        case fresh(Int)
+    }
+
     /// The staging tables, emptied: they empty themselves at commit, and a second `write` in the
     /// same transaction must not apply the first one's rows again. Rows and documents are staged too
     /// although they need no transformation: PostgreSQL refuses COPY FROM into a table with row-level
@@ -195,26 +203,26 @@ public struct ScoreWriter: Sendable {
         }
         if !changed.isEmpty {
             // Each document: the newest row's when the hash is the same, else a new one.
-            var documentIds = [[Int64?]](repeating: [], count: rows.count)
+            var references = [[DocumentReference]](repeating: [], count: rows.count)
             var fresh: [(row: Int, kind: Int)] = []
             for i in changed {
                 let previous = latest[rows[i].customerId]?.documents
-                documentIds[i] = DocumentKind.allCases.map { kind in
-                    guard let hash = rows[i].documentHashes[kind.rawValue] else { return nil }
-                    if let previous, previous[kind.rawValue].hash == hash, let id = previous[kind.rawValue].id { return id }
+                references[i] = DocumentKind.allCases.map { kind in
+                    guard let hash = rows[i].documentHashes[kind.rawValue] else { return .absent }
+                    if let previous, previous[kind.rawValue].hash == hash, let id = previous[kind.rawValue].id { return .reused(id) }
                     fresh.append((i, kind.rawValue))
-                    return -1
+                    return .fresh(fresh.count - 1)
                 }
             }
+            var newIds: [Int64] = []
             if !fresh.isEmpty {
-                let newIds = try session.query(Self.documentIds.binding(fresh.count)).map { try $0.decode(Int64.self, at: 0) }
+                newIds = try session.query(Self.documentIds.binding(fresh.count)).map { try $0.decode(Int64.self, at: 0) }
                 guard newIds.count == fresh.count else {
                     throw ScoringError("score_documents_id_seq gave \(newIds.count) ids for \(fresh.count) documents")
                 }
                 try session.copyFrom(Self.copyDocuments) { w in
                     var line = ""
                     for (n, slot) in fresh.enumerated() {
-                        documentIds[slot.row][slot.kind] = newIds[n]
                         line.removeAll(keepingCapacity: true)
                         line += String(newIds[n])
                         line += "\t"
@@ -237,7 +245,13 @@ public struct ScoreWriter: Sendable {
                     line += String(row.historyHash)
                     for kind in DocumentKind.allCases {
                         line += "\t"
-                        if let id = documentIds[i][kind.rawValue], let hash = row.documentHashes[kind.rawValue] {
+                        let id: Int64?
+                        switch references[i][kind.rawValue] {
+                        case .absent: id = nil
+                        case .reused(let reused): id = reused
+                        case .fresh(let n): id = newIds[n]
+                        }
+                        if let id, let hash = row.documentHashes[kind.rawValue] {
                             line += String(id)
                             line += "\t"
                             line += String(hash)
