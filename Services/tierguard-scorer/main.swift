@@ -12,7 +12,9 @@ import TierGuardStore
 ///   pending) and `/metrics` (with the job worker's counters) on `TIERGUARD_HTTP_HOST`/`_PORT`,
 ///   and works queue `scorer` with the job queue's `JobWorker`: `score_customer` (args
 ///   `{"customer_id": …}`, enqueued coalesced by ingest and feedback) scores one customer and
-///   completes the job in the same transaction as its scores, alerts and notification jobs;
+///   completes the job in the same transaction as its scores, alerts and notification jobs (a burst
+///   of them, claimed together, is scored in batches of up to `TIERGUARD_SCORER_BATCH`, default 500:
+///   `ScoreCustomerJob`);
 ///   `rescore_book` re-scores the whole book. A periodic job enqueues `rescore_book` daily at
 ///   `TIERGUARD_RESCORE_CRON` (default 06:30 Asia/Shanghai, after the nightly balance feed), once
 ///   per tick across replicas. SIGTERM/SIGINT: drain for `TIERGUARD_DRAIN_SECONDS`, stop the
@@ -22,11 +24,13 @@ import TierGuardStore
 /// `TIERGUARD_BUSINESS_DATE` (see `ScoringSettings`). `application_name` is `tierguard-scorer`.
 let cronVariable = ConfigVariable("TIERGUARD_RESCORE_CRON", default: "30 6 * * *",
                                   "cron (Asia/Shanghai) of the daily whole-book rescore")
-let concurrencyVariable = ConfigVariable("TIERGUARD_SCORER_CONCURRENCY", default: "4", "score_customer jobs run at once")
+let concurrencyVariable = ConfigVariable("TIERGUARD_SCORER_CONCURRENCY", default: "4", "score_customer jobs (or batches of them) run at once")
+let batchVariable = ConfigVariable("TIERGUARD_SCORER_BATCH", default: String(ScoreCustomerJob.defaultMaxBatch),
+                                   "score_customer jobs claimed at a time and scored together in one transaction (1-5000)")
 let bootstrap = ServiceBootstrap.parse(
     service: "tierguard-scorer", version: "0.2.0",
     abstract: "Scores customers: tiers, 月日均, downgrade early warnings, signals, next best actions",
-    variables: [cronVariable, concurrencyVariable] + ScoringSettings.configVariables + RetentionPurge.configVariables,
+    variables: [cronVariable, concurrencyVariable, batchVariable] + ScoringSettings.configVariables + RetentionPurge.configVariables,
     positionals: [.init("command", help: "run (default): work the scorer queue until SIGTERM; rescore: re-score the whole book once and exit",
                         isOptional: true)])
 let logger = bootstrap.logger
@@ -39,6 +43,7 @@ guard command == "run" || command == "rescore" else {
 let settings: ScoringSettings
 let cron: String
 let concurrency: Int
+let batch: Int
 let retentionYears: Int
 do {
     retentionYears = try RetentionPurge.years(bootstrap.config)
@@ -47,6 +52,7 @@ do {
     settings = try ScoringSettings.load(environment: scoringEnvironment)
     cron = try bootstrap.config.string(cronVariable.name)
     concurrency = try bootstrap.config.int(concurrencyVariable.name, in: 1...64)
+    batch = try bootstrap.config.int(batchVariable.name, in: 1...5_000)
 } catch {
     logger.critical("configuration: \(error)")
     ExitCode.configuration.exit()
@@ -79,7 +85,7 @@ let server = bootstrap.startHTTP(readiness: bootstrap.readinessCheck(connection)
 
 let scorer = CustomerScorer(settings: settings, logger: logger)
 var registry = JobRegistry()
-ScoreCustomerJob.register(&registry, scorer: scorer)
+ScoreCustomerJob.register(&registry, scorer: scorer, maxBatch: batch)
 registry.register("rescore_book") { context in
     let summary = try await context.database.withConnection { connection in
         try await connection.withSession { session in try BookScorer(settings: settings, logger: context.logger).run(session) }
@@ -98,6 +104,8 @@ registry.register(RetentionPurge.jobKind) { context in
 var workerConfig = bootstrap.workerConfiguration(queue: "scorer")
 workerConfig.concurrency = concurrency
 workerConfig.handlerConnections = min(concurrency, 4)
+// A feed's burst of score_customer jobs is claimed `batch` at a time, so a batch can be that large (ScoreCustomerJob).
+workerConfig.claimBatchSize = batch
 do {
     workerConfig.periodicJobs = [try PeriodicJob(
         name: "rescore_book", cron: cron,

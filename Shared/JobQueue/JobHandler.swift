@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import ServiceKit
+import Synchronization
 
 /// What a handler reports when it returns. Throwing is the fourth outcome: a failure.
 public enum JobResult: Sendable, Equatable {
@@ -90,10 +91,66 @@ public enum JobCompletion {
     }
 }
 
+/// Several claimed jobs of one kind, handed to one call of a batch handler
+/// (`JobRegistry.registerBatch`) so that their work shares one transaction.
+///
+/// The handler completes them with `withCompletionTransaction`, which completes every job still
+/// held and runs the work for exactly those, in one transaction. Every job of the batch that call
+/// did not complete — the handler threw, did not call it, or the transaction failed — is then run
+/// on its own by the kind's single-job handler, which decides its outcome as usual (a failure with
+/// backoff, a lost lease, …). So one bad job never fails the others, and a batch is only ever an
+/// optimisation of running its jobs one by one.
+public final class JobBatch: Sendable {
+    /// The jobs, in the order they were claimed.
+    public let jobs: [JobContext]
+    public let database: JobDatabasePool
+    private let completed = Mutex<Set<Int64>>([])
+
+    init(jobs: [JobContext], database: JobDatabasePool) {
+        self.jobs = jobs
+        self.database = database
+    }
+
+    /// The ids of the jobs `withCompletionTransaction` completed.
+    public var completedIDs: Set<Int64> { completed.withLock { $0 } }
+
+    /// Completes the jobs still held (fenced: `JobSQL.completeMany`) and runs `body` for exactly those
+    /// in ONE transaction on a pooled connection, so their effects happen exactly once. A job whose
+    /// lease was lost is left out of `body` and of the completion (another attempt owns it); when
+    /// none is held, `body` does not run. `isolation`, `prepare` and `finish` and the serialization
+    /// retries are those of `JobContext.withCompletionTransaction`. Call it once per batch.
+    public func withCompletionTransaction(
+        isolation: PostgresSession.IsolationLevel? = nil,
+        prepare: (@Sendable (PostgresSession) throws -> Void)? = nil,
+        finish: (@Sendable (PostgresSession) -> Void)? = nil,
+        _ body: @escaping @Sendable (PostgresSession, [JobContext]) throws -> Void
+    ) async throws {
+        let jobs = self.jobs
+        let done = try await database.withConnection { connection in
+            try await connection.withSession { session in
+                defer { finish?(session) }
+                try prepare?(session)
+                return try session.withTransaction(isolation: isolation,
+                                                   serializationRetries: JobContext.maxSerializationRetries) { session in
+                    let rows = try session.query(JobSQL.completeMany.binding(jobs.map(\.id), jobs.map(\.leaseToken)))
+                    let held = Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+                    let heldJobs = jobs.filter { held.contains($0.id) }
+                    if !heldJobs.isEmpty { try body(session, heldJobs) }
+                    return held
+                }
+            }
+        }
+        completed.withLock { $0.formUnion(done) }
+    }
+}
+
 /// Handlers by kind, each decoding its typed `Codable` args from the job's JSON.
 public struct JobRegistry: Sendable {
     public typealias Body = @Sendable (_ argsJSON: String, _ context: JobContext) async throws -> JobResult
+    public typealias BatchBody = @Sendable (_ argsJSON: [String], _ batch: JobBatch) async throws -> Void
     public private(set) var handlers: [String: Body] = [:]
+    /// Batch handlers by kind, with the most jobs one call takes.
+    public private(set) var batchHandlers: [String: (maxJobs: Int, body: BatchBody)] = [:]
 
     public init() {}
 
@@ -108,6 +165,24 @@ public struct JobRegistry: Sendable {
             let args = try JSONDecoder().decode(Args.self, from: Data(json.utf8))
             return try await handler(args, context)
         }
+    }
+
+    /// Registers a batch handler for `kind`, whose single-job handler must be registered first: the
+    /// worker gives it up to `maxJobs` jobs of the kind that were claimed one after the other (a
+    /// burst, such as one scoring job per customer after a feed), and runs every job the batch did
+    /// not complete with the single-job handler (see `JobBatch`). Args that do not decode fail the
+    /// batch, so each job then meets the single handler's decoding on its own.
+    public mutating func registerBatch<Args: Decodable & Sendable>(
+        _ kind: String, _ type: Args.Type = Args.self, maxJobs: Int,
+        _ handler: @escaping @Sendable ([Args], JobBatch) async throws -> Void
+    ) {
+        precondition(handlers[kind] != nil, "register the single-job handler of \(kind) before its batch handler")
+        precondition(maxJobs >= 1, "a batch takes at least one job")
+        batchHandlers[kind] = (maxJobs, { json, batch in
+            let decoder = JSONDecoder()
+            let args = try json.map { try decoder.decode(Args.self, from: Data($0.utf8)) }
+            try await handler(args, batch)
+        })
     }
 
     /// Registers a handler that ignores its args.

@@ -47,6 +47,13 @@ public enum JobSQL {
     public static let completeOne = PostgresQuery(
         unsafeSQL: JobSQLText.statement("complete_one"), name: "JobSQL.completeOne")
 
+    /// Completes a batch of jobs inside the caller's transaction, fenced: arrays of id ($1) and
+    /// lease_token ($2); returns the id of each job completed, so a job missing from the answer was no
+    /// longer this worker's (rescued, released). The rows are locked in id order first: a fixed order
+    /// for a statement that locks many job rows at once.
+    public static let completeMany = PostgresQuery(
+        unsafeSQL: JobSQLText.statement("complete_many"), name: "JobSQL.completeMany")
+
     /// Settles jobs that did not simply complete, fenced. Arrays: id, lease_token, action
     /// (`fail`, `snooze`, `cancel`, `release`), message, delay seconds.
     ///

@@ -95,6 +95,7 @@ public final class JobWorker: Sendable {
         var kindFigures: [String: KindFigures] = [:]
 
         var queuedCount: Int { queued.count - queuedHead }
+        var nextQueued: ClaimedJob? { queuedHead < queued.count ? queued[queuedHead] : nil }
         mutating func popQueued() -> ClaimedJob? {
             guard queuedHead < queued.count else { return nil }
             let job = queued[queuedHead]
@@ -226,8 +227,12 @@ public final class JobWorker: Sendable {
                 let id = state.nextRunnerID
                 state.nextRunnerID += 1
                 state.runnerTasks[id] = Task { [self] in
-                    while let job = self.takeNext() {
-                        await self.execute(job)
+                    while case let jobs = self.takeNext(), let first = jobs.first {
+                        if jobs.count > 1, let batch = registry.batchHandlers[first.kind] {
+                            await self.executeBatch(jobs, batch.body)
+                        } else {
+                            await self.execute(first)
+                        }
                     }
                     self.state.withLock { _ = $0.runnerTasks.removeValue(forKey: id) }
                 }
@@ -247,24 +252,59 @@ public final class JobWorker: Sendable {
                        metadata: ["released": String(released)])
     }
 
-    private func takeNext() -> ClaimedJob? {
-        state.withLock { state in
+    /// The next queued job, with the jobs of the same kind queued right after it when the kind has a
+    /// batch handler (up to its `maxJobs`); empty when there is nothing to run.
+    private func takeNext() -> [ClaimedJob] {
+        let batchLimits = registry.batchHandlers.mapValues(\.maxJobs)
+        return state.withLock { state in
             guard !state.stopping, let job = state.popQueued() else {
                 state.runners -= 1
-                return nil
+                return []
             }
-            state.executing[job.id] = job
-            return job
+            var jobs = [job]
+            let limit = batchLimits[job.kind] ?? 1
+            while jobs.count < limit, let next = state.nextQueued, next.kind == job.kind, let popped = state.popQueued() {
+                jobs.append(popped)
+            }
+            for job in jobs { state.executing[job.id] = job }
+            return jobs
+        }
+    }
+
+    private func makeContext(_ job: ClaimedJob, pool: JobDatabasePool) -> JobContext {
+        JobContext(
+            id: job.id, queue: configuration.queue, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts,
+            leaseToken: job.leaseToken, traceparent: job.traceparent, logger: jobLogger(job), database: pool)
+    }
+
+    /// Runs `jobs` (one kind) with the kind's batch handler; each job it did not complete then runs on
+    /// its own (`execute`), see `JobBatch`. A completed job is counted with an equal share of the
+    /// batch's time.
+    private func executeBatch(_ jobs: [ClaimedJob], _ body: JobRegistry.BatchBody) async {
+        let started = monotonicSeconds()
+        let pool = self.pool.withLock { $0 }!
+        let batch = JobBatch(jobs: jobs.map { makeContext($0, pool: pool) }, database: pool)
+        do {
+            try await body(jobs.map(\.argsJSON), batch)
+        } catch {
+            logger.warning("batch failed; its jobs run one by one", metadata: [
+                Logger.Key.jobKind: jobs[0].kind, "jobs": String(jobs.count),
+                Logger.Key.error: PersonalDataScrubber.scrub(String(describing: error))])
+        }
+        let completed = batch.completedIDs
+        let share = (monotonicSeconds() - started) / Double(max(1, completed.count))
+        for job in jobs where completed.contains(job.id) {
+            finish(job, outcome: nil, seconds: share, failed: false, counted: true)
+        }
+        for job in jobs where !completed.contains(job.id) {
+            await execute(job)
         }
     }
 
     private func execute(_ job: ClaimedJob) async {
         let started = monotonicSeconds()
         let pool = self.pool.withLock { $0 }!
-        let context = JobContext(
-            id: job.id, queue: configuration.queue, kind: job.kind, attempt: job.attempt, maxAttempts: job.maxAttempts,
-            leaseToken: job.leaseToken, traceparent: job.traceparent,
-            logger: jobLogger(job), database: pool)
+        let context = makeContext(job, pool: pool)
         var outcome: JobOutcome?
         do {
             guard let handler = registry.handlers[job.kind] else {

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Three `tierguard-scorer` processes share one queue (issue 9): every scoring job is completed once,
-/// on its first attempt, and the work is spread over the replicas.
+/// on its first attempt, and the work is spread over the replicas, in batches (`ScoreCustomerJob`).
 @Suite struct ScorerReplicaTests {
     @Test func threeScorerProcessesShareOneQueueAndRunNoJobTwice() async throws {
         let db = try TestDatabase.create()
@@ -26,7 +26,8 @@ import Testing
 
         let replicas = try (0..<3).map { _ in
             try ServiceProcess("tierguard-scorer", ["run"], environment: env.merging([
-                "TIERGUARD_HTTP_PORT": "0", "TIERGUARD_SCORER_CONCURRENCY": "2"]) { $1 })
+                // Batches of 40, so ~300 jobs are shared (a replica claims as many jobs as a batch holds).
+                "TIERGUARD_HTTP_PORT": "0", "TIERGUARD_SCORER_CONCURRENCY": "2", "TIERGUARD_SCORER_BATCH": "40"]) { $1 })
         }
         defer { for replica in replicas where replica.process.isRunning { replica.signal(SIGKILL) } }
 
@@ -58,6 +59,10 @@ import Testing
         #expect(completed == jobs)
         #expect(try row.decode(Int.self, at: 1) == jobs, "every job ran once, on its first attempt")
         #expect(try row.decode(Int.self, at: 2) >= 2, "the work was shared by the replicas")
+        // Batched: the jobs of one batch complete in one transaction and share its now().
+        #expect(try check.query("""
+            SELECT count(DISTINCT finished_at) FROM tg_jobs WHERE queue = 'scorer' AND kind = 'score_customer'
+            """)[0].decode(Int.self, at: 0) < jobs / 4)
         // Every customer was scored. The scorer also enqueues a whole-book rescore when it starts, which
         // may score some customers once more, so there are at least as many score rows as jobs.
         #expect(try row.decode(Int.self, at: 3) >= jobs)

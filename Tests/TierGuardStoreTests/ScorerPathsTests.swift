@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Postgres
 import ServiceKit
 import TestSupport
@@ -97,6 +98,63 @@ import TierGuardStore
         // The data made the rules speak: some alerts and tier history exist.
         #expect(try ScorerFixture(session: book).count("SELECT count(*) FROM alerts") > 5)
         #expect(try ScorerFixture(session: book).count("SELECT count(DISTINCT kind) FROM alerts") >= 3)
+    }
+}
+
+/// A burst of `score_customer` jobs, as a feed leaves behind, runs in batches (`ScoreCustomerJob`'s batch
+/// handler on a real `JobWorker`) and writes exactly what scoring each customer on its own writes.
+@Suite struct ScoreCustomerBatchTests {
+    @Test func aBurstOfScoringJobsRunsInBatchesAndWritesWhatOneByOneWrites() async throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (_, one) = try ScorerFixture.database()
+        let (db, jobs) = try ScorerFixture.database()
+        defer { one.close(); jobs.close() }
+        try ScorerPathsTests.seed(ScorerFixture(session: one), customers: 40)
+        try ScorerPathsTests.seed(ScorerFixture(session: jobs), customers: 40)
+        let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
+        let ids = try one.query(PostgresQuery("SELECT customer_id FROM customers ORDER BY customer_id")).map { try $0.decode(String.self, at: 0) }
+        for id in ids { try scorer.score(one, customerId: id) }
+
+        // One job per customer, each with its own trace (as ingest gives each feed's jobs).
+        func trace(_ n: Int) -> String { String(format: "00-%032x-%016x-01", 0xA000 + n, 0xB000 + n) }
+        try JobEnqueuer.enqueue(jobs, ids.enumerated().map { n, id in
+            NewJob(queue: "scorer", kind: ScoreCustomerJob.kind, argsJSON: #"{"customer_id": "\#(id)"}"#,
+                   uniqueKey: "score:\(id)", traceparent: trace(n))
+        })
+        var registry = JobRegistry()
+        ScoreCustomerJob.register(&registry, scorer: CustomerScorer(settings: ScoringSettings(), logger: logger))
+        var config = JobWorkerConfiguration(database: db.configuration(applicationName: "scorer-batch-tests"), queue: "scorer",
+                                            service: "scorer-batch-tests")
+        config.pollInterval = 0.1
+        let worker = JobWorker(configuration: config, registry: registry, logger: logger)
+        try await worker.start()
+        let watcher = ScorerFixture(session: try db.session())
+        defer { watcher.session.close() }
+        do {
+            try await waitUntil(timeout: 60, "every scoring job completed") { () async throws -> Bool in
+                try watcher.count("SELECT count(*) FROM tg_jobs WHERE kind = 'score_customer' AND state = 'completed'") == ids.count
+            }
+        } catch {
+            await worker.shutdown(deadline: .seconds(2))
+            throw error
+        }
+        await worker.shutdown(deadline: .seconds(2))
+
+        let a = try ScorerPathsTests.snapshot(one)
+        let b = try ScorerPathsTests.snapshot(jobs)
+        #expect(a.count == b.count)
+        for (x, y) in zip(a, b) where x != y { Issue.record("paths differ:\n\(x)\n\(y)") }
+        // Batched: jobs completed in one transaction share its now(), their finished_at.
+        #expect(try watcher.count("SELECT count(DISTINCT finished_at) FROM tg_jobs WHERE kind = 'score_customer'") < ids.count / 4)
+        // Each alert's notification carries a child of its own customer's job's trace.
+        let alerts = try watcher.count("SELECT count(*) FROM tg_jobs WHERE kind = 'notify_alert'")
+        #expect(alerts > 5)
+        #expect(try watcher.count("""
+            SELECT count(*) FROM tg_jobs n JOIN alerts a ON a.id = (n.args->>'alert_id')::bigint
+            JOIN tg_jobs s ON s.kind = 'score_customer' AND s.args->>'customer_id' = a.customer_id
+            WHERE n.kind = 'notify_alert' AND split_part(n.traceparent, '-', 2) = split_part(s.traceparent, '-', 2)
+              AND n.traceparent <> s.traceparent
+            """) == alerts)
     }
 }
 

@@ -60,8 +60,10 @@ public final class CustomerScorer: Sendable {
 
     /// Scores a chunk of customers in one transaction. `skipUnchanged` (the whole-book path): no
     /// new score row for a customer whose newest one has the same content (`ScoreWriter`).
+    /// `traceparents`: per customer, the traceparent of the notification jobs its scoring enqueues
+    /// (the `score_customer` jobs pass a child of their own trace).
     public func score(_ session: PostgresSession, customerIds: [String], businessDate: CalendarDate? = nil,
-                      skipUnchanged: Bool = false, traceparent: String? = nil) throws -> Result {
+                      skipUnchanged: Bool = false, traceparents: [String: String] = [:]) throws -> Result {
         if !policyRecorded.withLock({ $0 }) {
             try settings.recordPolicy(session)
             policyRecorded.withLock { $0 = true }
@@ -76,7 +78,7 @@ public final class CustomerScorer: Sendable {
             return try session.withTransaction { s in
                 _ = try s.query(ScoringSQL.lockCustomers.binding(customerIds))
                 return try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged,
-                                       traceparent: traceparent)
+                                       traceparents: traceparents)
             }
         }
         // Its own transaction: one snapshot for every load (REPEATABLE READ), so an ingest committing
@@ -91,13 +93,13 @@ public final class CustomerScorer: Sendable {
         defer { _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(customerIds)) }
         _ = try session.query(ScoringSQL.lockCustomersForSession.binding(customerIds))
         return try session.withTransaction(isolation: .repeatableRead, serializationRetries: 2) { s in
-            try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged, traceparent: traceparent)
+            try scoreLocked(s, customerIds: customerIds, businessDate: bd, skipUnchanged: skipUnchanged, traceparents: traceparents)
         }
     }
 
     /// Loads, scores and writes `customerIds` inside the session's transaction, their locks held.
     private func scoreLocked(_ s: PostgresSession, customerIds: [String], businessDate bd: CalendarDate,
-                             skipUnchanged: Bool, traceparent: String?) throws -> Result {
+                             skipUnchanged: Bool, traceparents: [String: String]) throws -> Result {
         let t0 = monotonicSeconds()
         let inputs = try loader.load(s, customerIds: customerIds, businessDate: bd, logger: logger,
                                      rollupLookbackDays: ScoringRollups.lookbackDays(settings.policy))
@@ -111,7 +113,7 @@ public final class CustomerScorer: Sendable {
         logSuitability(scores)
         let t2 = monotonicSeconds()
         let outcome = try writer.write(s, scores: scores, businessDate: bd, policy: settings.policy,
-                                         skipUnchanged: skipUnchanged, traceparent: traceparent)
+                                         skipUnchanged: skipUnchanged, traceparents: traceparents)
         return Result(businessDate: bd, scores: scores, outcome: outcome, notScored: notScored, loadSeconds: t1 - t0,
                       computeSeconds: t2 - t1, writeSeconds: monotonicSeconds() - t2)
     }

@@ -12,8 +12,24 @@ import Postgres
 /// meanwhile is retried by `JobContext.withCompletionTransaction`. So an ingest committing while the
 /// scoring is between two of its loads is seen wholly or not at all, and a scoring that waited for a
 /// whole-book chunk holding the customer sees what the chunk committed.
+///
+/// Batches: a feed touches many customers at once and enqueues a job for each, and one transaction
+/// per customer (a dozen statements and a commit around ~0.1 ms of model) drains such a burst at a
+/// few hundred customers a second. So the worker hands up to `maxBatch` (default 500,
+/// `TIERGUARD_SCORER_BATCH`; the scorer claims as many jobs at a time to match) of these jobs claimed
+/// together to one call (`JobRegistry.registerBatch`), which scores their
+/// customers as one chunk — the whole-book engine, `CustomerScorer` with many ids, at the same
+/// snapshot rules: customers locked by the session in sorted order, then one REPEATABLE READ
+/// transaction that first completes every job still held (`JobBatch`) and then scores the customers
+/// of exactly those jobs. Each job's notification jobs carry a child of its own trace. A batch that
+/// fails, or a job it did not complete, runs job by job as above, so one customer that cannot be
+/// scored fails only its own job. Every job still writes a row and its history (no `skipUnchanged`),
+/// as one job alone does.
 public enum ScoreCustomerJob {
     public static let kind = "score_customer"
+    /// Jobs scored together by default: 500 drained a 10,000-job burst at ~7,200 customers/s against
+    /// ~4,900 with 100 (README "Speed").
+    public static let defaultMaxBatch = 500
 
     public struct Args: Codable, Sendable {
         public var customerId: String
@@ -21,7 +37,7 @@ public enum ScoreCustomerJob {
         public init(customerId: String) { self.customerId = customerId }
     }
 
-    public static func register(_ registry: inout JobRegistry, scorer: CustomerScorer) {
+    public static func register(_ registry: inout JobRegistry, scorer: CustomerScorer, maxBatch: Int = defaultMaxBatch) {
         registry.register(kind, Args.self) { args, context in
             let id = args.customerId
             try await context.withCompletionTransaction(
@@ -30,9 +46,25 @@ public enum ScoreCustomerJob {
                 finish: { session in _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding([id])) }
             ) { session in
                 // The notify_alert jobs this scoring causes carry a child of this job's trace.
-                _ = try scorer.score(session, customerIds: [id], traceparent: context.childTraceparent)
+                _ = try scorer.score(session, customerIds: [id], traceparents: context.childTraceparent.map { [id: $0] } ?? [:])
             }
             return .completedInTransaction
+        }
+        registry.registerBatch(kind, Args.self, maxJobs: maxBatch) { args, batch in
+            let customerOfJob = Dictionary(zip(batch.jobs.map(\.id), args.map(\.customerId)), uniquingKeysWith: { first, _ in first })
+            let all = Array(Set(customerOfJob.values)).sorted()
+            try await batch.withCompletionTransaction(
+                isolation: .repeatableRead,
+                prepare: { session in _ = try session.query(ScoringSQL.lockCustomersForSession.binding(all)) },
+                finish: { session in _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(all)) }
+            ) { session, held in
+                var traceparents: [String: String] = [:]
+                for job in held {
+                    if let customer = customerOfJob[job.id], let trace = job.childTraceparent { traceparents[customer] = trace }
+                }
+                let ids = Array(Set(held.compactMap { customerOfJob[$0.id] })).sorted()
+                _ = try scorer.score(session, customerIds: ids, traceparents: traceparents)
+            }
         }
     }
 }

@@ -162,15 +162,16 @@ public struct ScoreWriter: Sendable {
         INSERT INTO alerts (customer_id, kind, dedup_key, business_date, first_business_date, cooldown_until, payload)
         SELECT customer_id, kind, dedup_key, $1::date, $1::date, $1::date + 7, payload
         FROM tg_alert_stage WHERE action = 'new' ORDER BY dedup_key
-        RETURNING id
+        RETURNING id, customer_id
         """, name: "ScoreWriter.insertAlerts")
 
     /// Writes `scores` (all of one business date and policy) inside the session's current transaction.
     /// With `skipUnchanged`, a customer whose newest score row has the same content hash gets no
     /// new row, and one with the same history hash no history write (see the type's notes);
-    /// alerts are decided for all.
+    /// alerts are decided for all. `traceparents`: per customer, the traceparent its new alerts'
+    /// `notify_alert` jobs carry.
     public func write(_ session: PostgresSession, scores: [CustomerScore], businessDate: CalendarDate,
-                      policy: ScoringPolicy, skipUnchanged: Bool = false, traceparent: String? = nil) throws -> Outcome {
+                      policy: ScoringPolicy, skipUnchanged: Bool = false, traceparents: [String: String] = [:]) throws -> Outcome {
         precondition(session.isInTransaction, "ScoreWriter.write runs inside the caller's transaction")
         var outcome = Outcome()
         guard !scores.isEmpty else { return outcome }
@@ -318,14 +319,14 @@ public struct ScoreWriter: Sendable {
         if actions > 0 {
             try session.execute(Self.refreshAlerts.binding(bd))
             outcome.resolved = try session.execute(Self.resolveAlerts.binding(bd))
-            for row in try session.query(Self.insertAlerts.binding(bd)) { outcome.newAlerts.append(try row.decode(Int64.self, at: 0)) }
-            if !outcome.newAlerts.isEmpty {
-                let jobs = try outcome.newAlerts.map { id in
-                    try NewJob(queue: Self.notifierQueue, kind: Self.notifyKind, args: ["alert_id": id],
-                               uniqueKey: "alert:\(id)", traceparent: traceparent)
-                }
-                try JobEnqueuer.enqueue(session, jobs)
+            var jobs: [NewJob] = []
+            for row in try session.query(Self.insertAlerts.binding(bd)) {
+                let id = try row.decode(Int64.self, at: 0)
+                outcome.newAlerts.append(id)
+                jobs.append(try NewJob(queue: Self.notifierQueue, kind: Self.notifyKind, args: ["alert_id": id],
+                                       uniqueKey: "alert:\(id)", traceparent: traceparents[try row.decode(String.self, at: 1)]))
             }
+            try JobEnqueuer.enqueue(session, jobs)
         }
         return outcome
     }
