@@ -1,11 +1,12 @@
 import Foundation
+import JobQueue
 import Postgres
 import ServiceKit
 import TierGuardModel
 import TierGuardStore
 
 /// `tierguard-bench score --database-url URL [--customers 10000] [--days 90] [--rounds 3] [--next-days 3]
-/// [--chunk 1000] [--parallelism 2] [--reuse-archive]`
+/// [--chunk 1000] [--parallelism 2] [--reuse-archive] [--jobs BATCH]`
 ///
 /// Resets the database's `public` schema (use a scratch database), migrates, and builds an
 /// archive with COPY into month partitions (as ingest creates them): per customer 3 asset accounts (demand deposit, time deposit maturing inside
@@ -33,6 +34,7 @@ enum ScoreBench {
             .init("chunk", valueName: "n", help: "customers per chunk (default 1000)"),
             .init("parallelism", valueName: "n", help: "scoring workers (default 2)"),
             .init("next-days", valueName: "n", help: "rounds after those, each a business day later (default 3)"),
+            .init("jobs", valueName: "batch", help: "then drain one score_customer job per customer with a JobWorker scoring batches of this size (1: one by one)"),
         ])
 
     static func run(_ arguments: [String]) async throws -> Int32 {
@@ -45,13 +47,61 @@ enum ScoreBench {
         let parallelism = try parsed.int("parallelism") ?? 2
         let reuse = parsed.flag("reuse-archive")
         let nextDays = try parsed.int("next-days") ?? 3
-        return try await withCheckedThrowingContinuation { continuation in
+        let jobBatch = try parsed.int("jobs")
+        let status = try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
                     continuation.resume(returning: try measure(url: url, customers: customers, days: days, rounds: rounds, chunk: chunk, parallelism: parallelism, reuse: reuse, nextDays: nextDays))
                 } catch { continuation.resume(throwing: error) }
             }.start()
         }
+        if status == 0, let jobBatch { try await measureJobs(url: url, customers: customers, batch: max(1, jobBatch)) }
+        return status
+    }
+
+    /// The per-customer path as a feed leaves it: one `score_customer` job per customer, drained by a
+    /// `JobWorker` set up as `tierguard-scorer` sets up its own (`ScoreCustomerJob` with batches of
+    /// `batch`, claims of max(batch, 100), 4 handlers), on the archive's business date. The time is the
+    /// database's, from the first claim to the last completion; the whole-book rounds above, same
+    /// engine in chunks of 1,000, are its reference. `batch` 1 is the one-job-one-transaction path.
+    private static func measureJobs(url: String, customers: Int, batch: Int) async throws {
+        let configuration = PostgresConfiguration(url, applicationName: "tierguard-scorer")
+        let connection = try await PostgresConnection(configuration: configuration)
+        defer { Task { await connection.close() } }
+        try await connection.withSession { s in
+            try s.execute(PostgresQuery("DELETE FROM tg_jobs WHERE queue = 'scorer'"))
+            try s.execute(PostgresQuery("""
+                INSERT INTO tg_jobs (queue, kind, args, unique_key)
+                SELECT 'scorer', 'score_customer', jsonb_build_object('customer_id', customer_id), 'score:' || customer_id FROM customers
+                """))
+        }
+        let logger = Logger(service: "tierguard-scorer", threshold: .warning)
+        var registry = JobRegistry()
+        ScoreCustomerJob.register(&registry, scorer: CustomerScorer(settings: ScoringSettings(), logger: logger), maxBatch: batch)
+        var config = JobWorkerConfiguration(database: configuration, queue: "scorer", service: "tierguard-bench")
+        config.concurrency = 4
+        config.handlerConnections = 4
+        config.claimBatchSize = max(batch, 100)
+        let worker = JobWorker(configuration: config, registry: registry, logger: logger)
+        let cpuBefore = CPUSeconds.now()
+        try await worker.start()
+        while try await connection.withSession({ s in
+            try s.query(PostgresQuery("SELECT count(*) FROM tg_jobs WHERE queue = 'scorer' AND state <> 'completed'"))[0].decode(Int.self, at: 0)
+        }) > 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let cpu = CPUSeconds.now() - cpuBefore
+        await worker.shutdown(deadline: .seconds(5))
+        let (seconds, transactions) = try await connection.withSession { s in
+            let row = try s.query(PostgresQuery("""
+                SELECT extract(epoch FROM max(finished_at) - min(attempted_at))::float8, count(DISTINCT finished_at)
+                FROM tg_jobs WHERE queue = 'scorer' AND kind = 'score_customer'
+                """))[0]
+            return (try row.decode(Double.self, at: 0), try row.decode(Int.self, at: 1))
+        }
+        print("score_customer jobs, batch \(batch): \(customers) jobs in \(transactions) transactions, \(format(seconds)) s = "
+              + "\(Int(Double(customers) / seconds)) customers/s (CPU-seconds scorer \(format(cpu.process)), "
+              + "rest of the machine \(format(cpu.machine - cpu.process)), start-up and shutdown included)")
     }
 
     static func format(_ x: Double) -> String { String(format: "%.3f", x) }
