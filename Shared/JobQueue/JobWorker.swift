@@ -255,14 +255,13 @@ public final class JobWorker: Sendable {
     /// The next queued job, with the jobs of the same kind queued right after it when the kind has a
     /// batch handler (up to its `maxJobs`); empty when there is nothing to run.
     private func takeNext() -> [ClaimedJob] {
-        let batchLimits = registry.batchHandlers.mapValues(\.maxJobs)
-        return state.withLock { state in
+        state.withLock { state in
             guard !state.stopping, let job = state.popQueued() else {
                 state.runners -= 1
                 return []
             }
             var jobs = [job]
-            let limit = batchLimits[job.kind] ?? 1
+            let limit = registry.batchHandlers[job.kind]?.maxJobs ?? 1
             while jobs.count < limit, let next = state.nextQueued, next.kind == job.kind, let popped = state.popQueued() {
                 jobs.append(popped)
             }

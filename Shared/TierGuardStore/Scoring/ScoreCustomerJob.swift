@@ -27,8 +27,8 @@ import Postgres
 /// as one job alone does.
 public enum ScoreCustomerJob {
     public static let kind = "score_customer"
-    /// Jobs scored together by default: 500 drained a 10,000-job burst at ~7,200 customers/s against
-    /// ~4,900 with 100 (README "Speed").
+    /// Jobs scored together by default: with 500 the benchmark's 10,000-job burst drained at
+    /// 6,300–8,900 customers/s, with 100 at 4,200–5,300 (`tierguard-bench score --jobs`, README "Speed").
     public static let defaultMaxBatch = 500
 
     public struct Args: Codable, Sendable {
