@@ -122,8 +122,10 @@ enum ChaosDriver {
             lease_until timestamptz);
         CREATE INDEX chaos_events_job ON chaos_events (job_id);
         -- No unique key on purpose: a second effect of one job must be counted, not refused.
+        -- txn: effects written by one batch share their transaction (ChaosWorker --effect-batch).
         CREATE TABLE chaos_effects (job_id bigint NOT NULL, attempt integer NOT NULL, worker text NOT NULL,
-                                    at timestamptz NOT NULL DEFAULT clock_timestamp());
+                                    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                                    txn bigint NOT NULL DEFAULT txid_current());
         """)
 
     /// Runs one scenario end to end on a fresh cluster; never throws (an error is a FAIL line).
@@ -169,11 +171,18 @@ enum ChaosDriver {
             if let custom = scenario.custom {
                 try custom(session, run)
             } else {
-                let jobs = (0..<options.jobs).map { NewJob(queue: queue, kind: $0 % 2 == 0 ? "noop" : "effect") } + scenario.extraJobs
+                // Runs of 25 of each kind, so the batching workers find bursts of `effect` jobs to batch.
+                let jobs = (0..<options.jobs).map { NewJob(queue: queue, kind: $0 % 50 < 25 ? "noop" : "effect") } + scenario.extraJobs
                 try enqueue(session, jobs)
                 run.total.withLock { $0 = jobs.count }
                 try p.supervise()
                 try drain(session, run, fault: scenario.fault)
+                let batched = try session.query(Self.batchedEffects)[0].decode(Int.self, at: 0)
+                if batched > 0 {
+                    run.note("\(batched) effects in batches")
+                } else if p.count >= 2 {
+                    run.fail("no effect job ran in a batch (odd worker slots batch them)")
+                }
             }
             p.stopAll()
             result = try check(session, run, name: scenario.name)
@@ -187,6 +196,11 @@ enum ChaosDriver {
         }
         return result
     }
+
+    /// Effects written by a batch: those whose transaction wrote more than one.
+    static let batchedEffects = PostgresQuery("""
+        SELECT coalesce(sum(n), 0)::bigint FROM (SELECT count(*) AS n FROM chaos_effects GROUP BY txn HAVING count(*) > 1) b
+        """, name: "ChaosDriver.batchedEffects")
 
     static func enqueue(_ session: PostgresSession, _ jobs: [NewJob]) throws {
         try session.withTransaction { session in

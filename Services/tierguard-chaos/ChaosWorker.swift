@@ -17,7 +17,12 @@ import ServiceKit
 /// Kinds:
 /// - `noop`: records, then `.completed` (batched completion);
 /// - `effect`: records, then inserts `(job_id, attempt, worker)` into `chaos_effects` inside the
-///   completion transaction (`withCompletionTransaction`): exactly once, or the suite fails;
+///   completion transaction (`withCompletionTransaction`): exactly once, or the suite fails. With
+///   `--effect-batch N` (the pool gives it to every other worker) a burst of them also runs in
+///   batches of up to N (`JobRegistry.registerBatch`): one start per job, the effects of the jobs
+///   still held in the batch's completion transaction, an end for each job it completed and a `fail`
+///   for each it did not (those then run alone, with their own start and end), so the suite checks the
+///   batch path's exactly-once under the same faults;
 /// - `poison`: records its start, then `fatalError` — the whole process dies on every attempt.
 enum ChaosWorker {
     static let spec = CommandSpec(
@@ -28,7 +33,11 @@ enum ChaosWorker {
             .init("lease", valueName: "seconds", help: "lease (default 5)"),
             .init("backoff", valueName: "seconds", help: "constant retry backoff (default 1)"),
             .init("drain", valueName: "seconds", help: "SIGTERM drain deadline (default 10)"),
+            .init("effect-batch", valueName: "n", help: "also run effect jobs in batches of up to n (default 1: one by one)"),
         ])
+
+    /// The args of a kind that reads none (any JSON object decodes).
+    struct NoArgs: Decodable, Sendable {}
 
     static func run(_ arguments: [String]) async throws -> Int32 {
         let parsed: Arguments
@@ -71,6 +80,24 @@ enum ChaosWorker {
             }
             try await recorder.record(context, worker: workerID, event: "end")
             return .completedInTransaction
+        }
+        let effectBatch = try parsed.int("effect-batch") ?? 1
+        if effectBatch > 1 {
+            registry.registerBatch("effect", NoArgs.self, maxJobs: effectBatch) { _, batch in
+                for job in batch.jobs { try await recorder.record(job, worker: workerID, event: "start") }
+                do {
+                    try await batch.withCompletionTransaction { session, held in
+                        for job in held { try session.execute(insertEffect.binding(job.id, job.attempt, workerID)) }
+                    }
+                } catch {
+                    for job in batch.jobs { try? await recorder.record(job, worker: workerID, event: "fail") }
+                    throw error
+                }
+                let completed = batch.completedIDs
+                for job in batch.jobs {
+                    try await recorder.record(job, worker: workerID, event: completed.contains(job.id) ? "end" : "fail")
+                }
+            }
         }
         registry.register("poison") { context in
             try await recorder.record(context, worker: workerID, event: "start")

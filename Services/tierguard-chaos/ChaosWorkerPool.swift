@@ -6,7 +6,9 @@ import Glibc
 
 /// The scenario's worker processes (`tierguard-chaos chaos-worker`), one per slot, restarted by
 /// ``supervise()`` whenever one has exited: a SIGKILLed, SIGTERMed or crashed worker is replaced the
-/// way a process supervisor (systemd, Kubernetes) would replace it.
+/// way a process supervisor (systemd, Kubernetes) would replace it. Odd slots also run `effect` jobs
+/// in batches (`--effect-batch 25`), even slots one by one, so every scenario puts both completion
+/// paths under its faults side by side.
 ///
 /// Thread rule: the driver's thread calls ``supervise()``; the fault thread calls ``signal(_:slot:)``;
 /// both reach the processes only under the mutex.
@@ -70,7 +72,8 @@ final class ChaosWorkerPool: Sendable {
     private func spawn(slot: Int) throws -> Process {
         let process = Process()
         let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
-        let arguments = ["chaos-worker", "--database-url", url, "--concurrency", String(concurrency)] + extraArguments
+        let arguments = ["chaos-worker", "--database-url", url, "--concurrency", String(concurrency)]
+            + (slot % 2 == 1 ? ["--effect-batch", "25"] : []) + extraArguments
         if let first = launcher.first {
             process.executableURL = URL(fileURLWithPath: first)
             process.arguments = Array(launcher.dropFirst()) + [executable] + arguments
