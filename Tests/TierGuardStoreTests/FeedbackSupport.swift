@@ -32,7 +32,7 @@ final class FeedbackHarness: Sendable {
         FeedbackAPI(pool: pool, tokens: tokens, logger: logger).register(on: server)
         port = try server.start()
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
+        configuration.timeoutIntervalForRequest = 30
         session = URLSession(configuration: configuration)
         for customer in customers { try await addCustomer(customer) }
     }

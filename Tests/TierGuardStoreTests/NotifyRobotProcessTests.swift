@@ -50,7 +50,7 @@ import TierGuardStore
         _ = try JobEnqueuer.enqueue(s, try alerts.map {
             try NewJob(queue: AlertNotifier.queue, kind: NotifyJobs.notifyAlert, args: AlertArgs(alert_id: $0))
         })
-        try await waitUntil(timeout: 12, interval: 0.1, "20 sent and 5 snoozed") { () async throws -> Bool in
+        try await waitUntil(timeout: 30, interval: 0.1, "20 sent and 5 snoozed") { () async throws -> Bool in
             try await offPool {
                 try s.query(PostgresQuery("""
                     SELECT (SELECT count(*) FROM notifications WHERE state = 'sent') = 20

@@ -72,7 +72,7 @@ import TierGuardStore
                 defer { group.leave() }
                 guard let session = try? database.session() else { return }
                 defer { session.close() }
-                let channel = WeComRobotChannel(client: NotifyHTTPClient(timeoutSeconds: 5))
+                let channel = WeComRobotChannel(client: NotifyHTTPClient(timeoutSeconds: 15))
                 for i in 0..<10 {
                     let attempts = channel.send(OutgoingMessage(notificationId: Int64(instance * 10 + i), type: "x", title: "t",
                                                                 text: "消息 \(instance)-\(i)", target: url, rmId: "RM01"), session: session)

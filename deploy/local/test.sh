@@ -54,22 +54,26 @@ fi
 failed=()
 # TierGuardStoreTests is split further: its suites with in-process HTTP servers and receivers (notifier,
 # feedback, ingest's listener) run apart from its heavy database suites, whose blocking calls would
-# otherwise hold both cooperative threads long enough for a request to time out.
+# otherwise hold both cooperative threads long enough for a request to time out. They also run one test
+# at a time (--no-parallel): side by side, their ~40 database set-ups held the two cooperative threads
+# while the others' servers waited (a fresh-clone CI run on 2026-12-08 saw every request stall 10 s and
+# time out); one by one the group takes ~9 s instead of ~5–8 s, each test ~0.3 s.
 served='^TierGuardStoreTests\.(Notify|Feedback|IngestService)'
 runs=()
 for target in $(ls -d Tests/*Tests | xargs -n1 basename); do
   if [ "$target" = TierGuardStoreTests ]; then
-    runs+=("$target-served;$served;" "$target-rest;^$target\.;$served")
+    runs+=("$target-served;$served;;--no-parallel" "$target-rest;^$target\.;$served;")
   else
-    runs+=("$target;^$target\.;")
+    runs+=("$target;^$target\.;;")
   fi
 done
 passed=0
 for run in "${runs[@]}"; do
-  IFS=';' read -r name filter skip <<<"$run"  # ';' since the regexes hold '|'
+  IFS=';' read -r name filter skip extra <<<"$run"  # ';' since the regexes hold '|'
   echo "test.sh: $name" >&2
   args=(--filter "$filter")
   [ -n "$skip" ] && args+=(--skip "$skip")
+  [ -n "$extra" ] && args+=("$extra")
   if swift test --skip-build "${args[@]}" 2>&1 | tee "$work/$name.log" | grep -vE "^(◇|↳)|started\.$"; [ "${PIPESTATUS[0]}" = 0 ]; then
     passed=$((passed + 1))
   else
