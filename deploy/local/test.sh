@@ -55,9 +55,10 @@ failed=()
 # TierGuardStoreTests is split further: its suites with in-process HTTP servers and receivers (notifier,
 # feedback, ingest's listener) run apart from its heavy database suites, whose blocking calls would
 # otherwise hold both cooperative threads long enough for a request to time out. They also run one test
-# at a time (--no-parallel): side by side, their ~40 database set-ups held the two cooperative threads
-# while the others' servers waited (a fresh-clone CI run on 2026-12-08 saw every request stall 10 s and
-# time out); one by one the group takes ~9 s instead of ~5–8 s, each test ~0.3 s.
+# at a time (--no-parallel): a fresh-clone CI run on 2026-12-08 saw every in-process request of the group
+# stall 10 s and time out, most likely because side by side their ~40 database set-ups (blocking calls)
+# held the two cooperative threads the servers needed; one by one each test takes ~0.3 s and the group
+# ~9–12 s instead of ~5–8 s.
 served='^TierGuardStoreTests\.(Notify|Feedback|IngestService)'
 runs=()
 for target in $(ls -d Tests/*Tests | xargs -n1 basename); do
