@@ -157,6 +157,10 @@ struct JobWorkerMetrics: Sendable {
     let duration: Histogram
     let reconnects: Counter
     let discarded: Counter
+    /// Batch handler calls (`JobRegistry.registerBatch`), and the jobs a batch left to run alone (it
+    /// failed, or their lease was lost): a steady stream of the latter means batches keep failing.
+    let batches: Counter
+    let batchFallbacks: Counter
 
     init(_ registry: MetricsRegistry) {
         completed = registry.counter("tierguard_jobs_completed_total", help: "Jobs whose handler finished successfully",
@@ -169,5 +173,10 @@ struct JobWorkerMetrics: Sendable {
         discarded = registry.counter("tierguard_jobs_discarded_total",
                                      help: "Jobs discarded after their last attempt (failed, or lease expired)",
                                      labelNames: ["queue", "kind"])
+        batches = registry.counter("tierguard_job_batches_total", help: "Batch handler calls (jobs of one kind run together)",
+                                   labelNames: ["queue", "kind"])
+        batchFallbacks = registry.counter("tierguard_job_batch_fallbacks_total",
+                                          help: "Jobs a batch did not complete, run alone afterwards (the batch failed, or the lease was lost)",
+                                          labelNames: ["queue", "kind"])
     }
 }

@@ -291,6 +291,12 @@ public final class JobWorker: Sendable {
                 Logger.Key.error: PersonalDataScrubber.scrub(String(describing: error))])
         }
         let completed = batch.completedIDs
+        if let metrics {
+            let labels = ["queue": configuration.queue, "kind": jobs[0].kind]
+            metrics.batches.increment(labels: labels)
+            let alone = jobs.count { !completed.contains($0.id) }
+            if alone > 0 { metrics.batchFallbacks.increment(by: Double(alone), labels: labels) }
+        }
         let share = (monotonicSeconds() - started) / Double(max(1, completed.count))
         for job in jobs where completed.contains(job.id) {
             finish(job, outcome: nil, seconds: share, failed: false, counted: true)

@@ -45,8 +45,9 @@ import TestSupport
         defer { session.close() }
         try JobEnqueuer.enqueue(session, try (0..<250).map { try NewJob(queue: "b", kind: "step", args: Args(n: $0)) })
         let batches = Recorder<Int>()
+        let metrics = MetricsRegistry()
         let worker = JobWorker(configuration: testConfiguration(database, queue: "b"),
-                               registry: Self.registry(maxJobs: 40, batches: batches), logger: quietLogger)
+                               registry: Self.registry(maxJobs: 40, batches: batches), logger: quietLogger, metrics: metrics)
         try await worker.start()
         try await eventually(timeout: 20, "every job completed") {
             try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'completed'") == 250
@@ -60,6 +61,10 @@ import TestSupport
         #expect(batches.all.allSatisfy { (2...40).contains($0) })
         #expect(viaBatch >= 200, "a burst of 250 jobs claimed 100 at a time ran mostly in batches (\(batches.all))")
         #expect(try scalar(session, "SELECT coalesce(sum(completed), 0)::bigint FROM tg_job_kind_stats WHERE kind = 'step'") as Int64 == 250)
+        let labels = ["queue": "b", "kind": "step"]
+        #expect(metrics.counter("tierguard_job_batches_total", help: "", labelNames: ["queue", "kind"]).value(labels: labels)
+                == Double(batches.count))
+        #expect(metrics.counter("tierguard_job_batch_fallbacks_total", help: "", labelNames: ["queue", "kind"]).value(labels: labels) == 0)
     }
 
     @Test func aFailedBatchRunsItsJobsOneByOneSoOnlyTheBadOneFails() async throws {
@@ -70,8 +75,9 @@ import TestSupport
         let batches = Recorder<Int>()
         var config = testConfiguration(database, queue: "p")
         config.backoff = .constant(3_600)
+        let metrics = MetricsRegistry()
         let worker = JobWorker(configuration: config, registry: Self.registry(poison: 7, maxJobs: 100, batches: batches),
-                               logger: quietLogger)
+                               logger: quietLogger, metrics: metrics)
         try await worker.start()
         try await eventually(timeout: 20, "29 completed and the poisoned one retryable") {
             try scalar(session, "SELECT count(*) FROM tg_jobs WHERE state = 'completed'") == 29
@@ -82,8 +88,13 @@ import TestSupport
         let poisoned: String = try scalar(session, "SELECT (args->>'n') || ':' || (errors->0->>'error') FROM tg_jobs WHERE state = 'retryable'")
         #expect(poisoned == "7:poisoned on purpose")
         #expect(try scalar(session, "SELECT count(*) FROM tg_bench_effects") as Int == 29)
-        // The poisoned batch's other jobs ran on their own, once each.
-        #expect(try scalar(session, "SELECT count(*) FROM tg_bench_effects WHERE worker = 'single'") as Int >= 1)
+        // The poisoned batch's other jobs ran on their own, once each, and the metric counts them.
+        let alone: Int = try scalar(session, "SELECT count(*) FROM tg_bench_effects WHERE worker = 'single'")
+        #expect(alone >= 1)
+        let fallbacks = metrics.counter("tierguard_job_batch_fallbacks_total", help: "", labelNames: ["queue", "kind"])
+            .value(labels: ["queue": "p", "kind": "step"])
+        // The poisoned batch (at least two jobs, the poisoned one among them) failed whole.
+        #expect(fallbacks >= 2 && fallbacks <= 30)
     }
 
     @Test func aJobWhoseLeaseWasLostIsLeftOutOfTheBatchAndStaysLost() async throws {
