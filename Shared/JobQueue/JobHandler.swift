@@ -64,22 +64,36 @@ public struct JobContext: Sendable {
         _ body: @escaping @Sendable (PostgresSession) throws -> T
     ) async throws -> T {
         let id = self.id, token = self.leaseToken
-        return try await database.withConnection { connection in
-            try await connection.withSession { session in
-                defer { finish?(session) }
-                try prepare?(session)
-                return try session.withTransaction(isolation: isolation, serializationRetries: Self.maxSerializationRetries) { session in
-                    guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
-                        throw JobLeaseLost(jobID: id, leaseToken: token)
-                    }
-                    return try body(session)
-                }
+        return try await database.withCompletionTransaction(isolation: isolation, prepare: prepare, finish: finish) { session in
+            guard try JobCompletion.complete(in: session, id: id, leaseToken: token) else {
+                throw JobLeaseLost(jobID: id, leaseToken: token)
             }
+            return try body(session)
         }
     }
 
     /// How often `withCompletionTransaction` runs a transaction again after a serialization failure.
     public static let maxSerializationRetries = 3
+}
+
+extension JobDatabasePool {
+    /// The frame both `JobContext` and `JobBatch` complete their jobs in: on one pooled connection,
+    /// `prepare`, then `body` in a transaction at `isolation` (run again after a serialization failure,
+    /// up to `JobContext.maxSerializationRetries` times), then `finish` however that ended.
+    func withCompletionTransaction<T: Sendable>(
+        isolation: PostgresSession.IsolationLevel?,
+        prepare: (@Sendable (PostgresSession) throws -> Void)?,
+        finish: (@Sendable (PostgresSession) -> Void)?,
+        _ body: @escaping @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withSession { session in
+                defer { finish?(session) }
+                try prepare?(session)
+                return try session.withTransaction(isolation: isolation, serializationRetries: JobContext.maxSerializationRetries, body)
+            }
+        }
+    }
 }
 
 /// Completing a job inside the caller's own transaction.
@@ -126,19 +140,12 @@ public final class JobBatch: Sendable {
         _ body: @escaping @Sendable (PostgresSession, [JobContext]) throws -> Void
     ) async throws {
         let jobs = self.jobs
-        let done = try await database.withConnection { connection in
-            try await connection.withSession { session in
-                defer { finish?(session) }
-                try prepare?(session)
-                return try session.withTransaction(isolation: isolation,
-                                                   serializationRetries: JobContext.maxSerializationRetries) { session in
-                    let rows = try session.query(JobSQL.completeMany.binding(jobs.map(\.id), jobs.map(\.leaseToken)))
-                    let held = Set(try rows.map { try $0.decode(Int64.self, at: 0) })
-                    let heldJobs = jobs.filter { held.contains($0.id) }
-                    if !heldJobs.isEmpty { try body(session, heldJobs) }
-                    return held
-                }
-            }
+        let done = try await database.withCompletionTransaction(isolation: isolation, prepare: prepare, finish: finish) { session in
+            let rows = try session.query(JobSQL.completeMany.binding(jobs.map(\.id), jobs.map(\.leaseToken)))
+            let held = Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+            let heldJobs = jobs.filter { held.contains($0.id) }
+            if !heldJobs.isEmpty { try body(session, heldJobs) }
+            return held
         }
         completed.withLock { $0.formUnion(done) }
     }

@@ -67,7 +67,7 @@ public enum JobEnqueuer {
             delays.append(job.runAfterSeconds.map { String(format: "%.6f", $0) })
             keys.append(job.uniqueKey); traces.append(job.traceparent)
         }
-        return JobSQL.enqueueBatch.binding(queues, kinds, args, priorities, maxAttempts, runAts, delays, keys, traces).binds
+        return PostgresBind.list(queues, kinds, args, priorities, maxAttempts, runAts, delays, keys, traces)
     }
 
     /// How many parameters `embeddedInsert` takes (those of `binds`).

@@ -7,6 +7,14 @@ public enum PostgresBind: Sendable, Hashable {
     case binary([UInt8])
 }
 
+extension PostgresBind {
+    /// Values as parameters, each converted by `PostgresEncodable` (nil is NULL): for a statement whose
+    /// parameters are put together from parts (`PostgresQuery.binding(_:)` takes the whole list).
+    public static func list(_ values: (any PostgresEncodable)?...) -> [PostgresBind] { list(values) }
+
+    public static func list(_ values: [(any PostgresEncodable)?]) -> [PostgresBind] { values.map { $0?.postgresBind ?? .null } }
+}
+
 /// A Swift value that can be bound as a statement parameter.
 public protocol PostgresEncodable {
     var postgresBind: PostgresBind { get }

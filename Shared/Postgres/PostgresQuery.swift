@@ -32,7 +32,7 @@ public struct PostgresQuery: Sendable {
 
     /// The same statement with other parameters, each converted by `PostgresEncodable`.
     public func binding(_ values: (any PostgresEncodable)?...) -> PostgresQuery {
-        binding(values.map { $0?.postgresBind ?? .null })
+        binding(PostgresBind.list(values))
     }
 }
 

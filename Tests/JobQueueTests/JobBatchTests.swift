@@ -39,11 +39,22 @@ import TestSupport
         return registry
     }
 
-    @Test func aBurstRunsInBatchesEachJobExactlyOnce() async throws {
+    /// A fresh queue database holding `count` `step` jobs (n = 0, 1, …) on `queue`, and a session on it.
+    static func burst(_ count: Int, queue: String) throws -> (database: TestDatabase, session: PostgresSession) {
         let database = try makeQueueDatabase()
         let session = try database.session()
+        try JobEnqueuer.enqueue(session, try (0..<count).map { try NewJob(queue: queue, kind: "step", args: Args(n: $0)) })
+        return (database, session)
+    }
+
+    /// A batch counter's value for the `step` jobs of `queue`.
+    static func batchCounter(_ metrics: MetricsRegistry, _ name: String, queue: String) -> Double {
+        metrics.counter(name, help: "", labelNames: ["queue", "kind"]).value(labels: ["queue": queue, "kind": "step"])
+    }
+
+    @Test func aBurstRunsInBatchesEachJobExactlyOnce() async throws {
+        let (database, session) = try Self.burst(250, queue: "b")
         defer { session.close() }
-        try JobEnqueuer.enqueue(session, try (0..<250).map { try NewJob(queue: "b", kind: "step", args: Args(n: $0)) })
         let batches = Recorder<Int>()
         let metrics = MetricsRegistry()
         let worker = JobWorker(configuration: testConfiguration(database, queue: "b"),
@@ -61,17 +72,13 @@ import TestSupport
         #expect(batches.all.allSatisfy { (2...40).contains($0) })
         #expect(viaBatch >= 200, "a burst of 250 jobs claimed 100 at a time ran mostly in batches (\(batches.all))")
         #expect(try scalar(session, "SELECT coalesce(sum(completed), 0)::bigint FROM tg_job_kind_stats WHERE kind = 'step'") as Int64 == 250)
-        let labels = ["queue": "b", "kind": "step"]
-        #expect(metrics.counter("tierguard_job_batches_total", help: "", labelNames: ["queue", "kind"]).value(labels: labels)
-                == Double(batches.count))
-        #expect(metrics.counter("tierguard_job_batch_fallbacks_total", help: "", labelNames: ["queue", "kind"]).value(labels: labels) == 0)
+        #expect(Self.batchCounter(metrics, "tierguard_job_batches_total", queue: "b") == Double(batches.count))
+        #expect(Self.batchCounter(metrics, "tierguard_job_batch_fallbacks_total", queue: "b") == 0)
     }
 
     @Test func aFailedBatchRunsItsJobsOneByOneSoOnlyTheBadOneFails() async throws {
-        let database = try makeQueueDatabase()
-        let session = try database.session()
+        let (database, session) = try Self.burst(30, queue: "p")
         defer { session.close() }
-        try JobEnqueuer.enqueue(session, try (0..<30).map { try NewJob(queue: "p", kind: "step", args: Args(n: $0)) })
         let batches = Recorder<Int>()
         var config = testConfiguration(database, queue: "p")
         config.backoff = .constant(3_600)
@@ -91,17 +98,14 @@ import TestSupport
         // The poisoned batch's other jobs ran on their own, once each, and the metric counts them.
         let alone: Int = try scalar(session, "SELECT count(*) FROM tg_bench_effects WHERE worker = 'single'")
         #expect(alone >= 1)
-        let fallbacks = metrics.counter("tierguard_job_batch_fallbacks_total", help: "", labelNames: ["queue", "kind"])
-            .value(labels: ["queue": "p", "kind": "step"])
+        let fallbacks = Self.batchCounter(metrics, "tierguard_job_batch_fallbacks_total", queue: "p")
         // The poisoned batch (at least two jobs, the poisoned one among them) failed whole.
         #expect(fallbacks >= 2 && fallbacks <= 30)
     }
 
     @Test func aJobWhoseLeaseWasLostIsLeftOutOfTheBatchAndStaysLost() async throws {
-        let database = try makeQueueDatabase()
-        let session = try database.session()
+        let (database, session) = try Self.burst(10, queue: "l")
         defer { session.close() }
-        try JobEnqueuer.enqueue(session, try (0..<10).map { try NewJob(queue: "l", kind: "step", args: Args(n: $0)) })
         let batches = Recorder<Int>()
         let stolen = Recorder<Int64>()
         let configuration = database.configuration(applicationName: "thief")

@@ -77,17 +77,24 @@ import TierGuardStore
         return lines
     }
 
-    @Test func perCustomerAndWholeBookWriteTheSameRows() throws {
-        let logger = Logger(service: "scorer-tests", threshold: .warning)
+    /// Two fresh databases holding `seed`'s book of `customers`, the first one scored customer by customer
+    /// on the per-customer path (in descending id order when `descending`); the caller closes both sessions.
+    static func twoBooksOneScoredByCustomer(customers: Int, logger: Logger, descending: Bool = false) throws
+        -> (scored: PostgresSession, other: TestDatabase, otherSession: PostgresSession) {
         let (_, one) = try ScorerFixture.database()
-        let (_, book) = try ScorerFixture.database()
-        defer { one.close(); book.close() }
-        try Self.seed(ScorerFixture(session: one), customers: 40)
-        try Self.seed(ScorerFixture(session: book), customers: 40)
-
+        let (other, otherSession) = try ScorerFixture.database()
+        try seed(ScorerFixture(session: one), customers: customers)
+        try seed(ScorerFixture(session: otherSession), customers: customers)
         let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
         let ids = try one.query(PostgresQuery("SELECT customer_id FROM customers ORDER BY customer_id")).map { try $0.decode(String.self, at: 0) }
-        for id in ids.reversed() { try scorer.score(one, customerId: id) }
+        for id in descending ? ids.reversed() : ids { try scorer.score(one, customerId: id) }
+        return (one, other, otherSession)
+    }
+
+    @Test func perCustomerAndWholeBookWriteTheSameRows() throws {
+        let logger = Logger(service: "scorer-tests", threshold: .warning)
+        let (one, _, book) = try Self.twoBooksOneScoredByCustomer(customers: 40, logger: logger, descending: true)
+        defer { one.close(); book.close() }
         let summary = try BookScorer(settings: ScoringSettings(), logger: logger, chunkSize: 7).run(book)
         #expect(summary.customers == 40 && summary.chunks == 6)
 
@@ -106,14 +113,9 @@ import TierGuardStore
 @Suite struct ScoreCustomerBatchTests {
     @Test func aBurstOfScoringJobsRunsInBatchesAndWritesWhatOneByOneWrites() async throws {
         let logger = Logger(service: "scorer-tests", threshold: .warning)
-        let (_, one) = try ScorerFixture.database()
-        let (db, jobs) = try ScorerFixture.database()
+        let (one, db, jobs) = try ScorerPathsTests.twoBooksOneScoredByCustomer(customers: 40, logger: logger)
         defer { one.close(); jobs.close() }
-        try ScorerPathsTests.seed(ScorerFixture(session: one), customers: 40)
-        try ScorerPathsTests.seed(ScorerFixture(session: jobs), customers: 40)
-        let scorer = CustomerScorer(settings: ScoringSettings(), logger: logger)
-        let ids = try one.query(PostgresQuery("SELECT customer_id FROM customers ORDER BY customer_id")).map { try $0.decode(String.self, at: 0) }
-        for id in ids { try scorer.score(one, customerId: id) }
+        let ids = try jobs.query(PostgresQuery("SELECT customer_id FROM customers ORDER BY customer_id")).map { try $0.decode(String.self, at: 0) }
 
         // One job per customer, each with its own trace (as ingest gives each feed's jobs).
         func trace(_ n: Int) -> String { String(format: "00-%032x-%016x-01", 0xA000 + n, 0xB000 + n) }

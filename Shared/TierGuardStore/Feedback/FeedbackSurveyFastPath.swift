@@ -39,9 +39,9 @@ enum FeedbackSurveyFastPath {
         let body = FeedbackStore.answer(["status": "accepted", "kind": item.kind.rawValue,
                                          FeedbackStore.keyField(item.kind): item.key, "customer_id": survey.customerID])
         let job = FeedbackStore.scoreJob(survey.customerID)
-        let own = statement.binding(
+        let own = PostgresBind.list(
             item.kind.rawValue, item.key, item.requestHash, source, survey.customerID, body,
-            survey.kind, survey.score, survey.touchpoint, survey.answeredAt, survey.comment, survey.surveyID).binds
+            survey.kind, survey.score, survey.touchpoint, survey.answeredAt, survey.comment, survey.surveyID)
         let rows = try session.query(statement.binding(JobEnqueuer.binds([job]) + own))
         return try rows[0].decode(Bool.self, at: 0) ? FeedbackOutcome(status: 201, body: body) : nil
     }

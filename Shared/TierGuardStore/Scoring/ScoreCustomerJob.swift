@@ -37,14 +37,19 @@ public enum ScoreCustomerJob {
         public init(customerId: String) { self.customerId = customerId }
     }
 
+    /// The customers' scoring locks held by the session: taken before the completion transaction's
+    /// snapshot (`prepare`), released once it has ended (`finish`). The statements sort the ids.
+    static func sessionLocks(_ ids: [String]) -> (take: @Sendable (PostgresSession) throws -> Void,
+                                                  release: @Sendable (PostgresSession) -> Void) {
+        ({ session in _ = try session.query(ScoringSQL.lockCustomersForSession.binding(ids)) },
+         { session in _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(ids)) })
+    }
+
     public static func register(_ registry: inout JobRegistry, scorer: CustomerScorer, maxBatch: Int = defaultMaxBatch) {
         registry.register(kind, Args.self) { args, context in
             let id = args.customerId
-            try await context.withCompletionTransaction(
-                isolation: .repeatableRead,
-                prepare: { session in _ = try session.query(ScoringSQL.lockCustomersForSession.binding([id])) },
-                finish: { session in _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding([id])) }
-            ) { session in
+            let locks = sessionLocks([id])
+            try await context.withCompletionTransaction(isolation: .repeatableRead, prepare: locks.take, finish: locks.release) { session in
                 // The notify_alert jobs this scoring causes carry a child of this job's trace.
                 _ = try scorer.score(session, customerIds: [id], traceparents: context.childTraceparent.map { [id: $0] } ?? [:])
             }
@@ -52,12 +57,8 @@ public enum ScoreCustomerJob {
         }
         registry.registerBatch(kind, Args.self, maxJobs: maxBatch) { args, batch in
             let customerOfJob = Dictionary(zip(batch.jobs.map(\.id), args.map(\.customerId)), uniquingKeysWith: { first, _ in first })
-            let all = Array(Set(customerOfJob.values)).sorted()
-            try await batch.withCompletionTransaction(
-                isolation: .repeatableRead,
-                prepare: { session in _ = try session.query(ScoringSQL.lockCustomersForSession.binding(all)) },
-                finish: { session in _ = try? session.query(ScoringSQL.unlockCustomersForSession.binding(all)) }
-            ) { session, held in
+            let locks = sessionLocks(Array(Set(customerOfJob.values)))
+            try await batch.withCompletionTransaction(isolation: .repeatableRead, prepare: locks.take, finish: locks.release) { session, held in
                 var traceparents: [String: String] = [:]
                 for job in held {
                     if let customer = customerOfJob[job.id], let trace = job.childTraceparent { traceparents[customer] = trace }
