@@ -89,12 +89,17 @@ import Glibc
             NewJob(queue: "bench", kind: "sleep", argsJSON: "{\"seconds\": 30}", priority: 2),
         ])
         // Two handlers: the third job waits in the worker, claimed but not started, until the 4 s job
-        // is done. The wait below is for a state that lasts (all three claimed once), not for a
-        // window of a few seconds a loaded machine can miss.
-        let worker = try WorkerProcess(database: database, ["--concurrency", "2", "--drain", "6"])
+        // is done. The wait below is for a state that lasts (all three claimed once, the first two
+        // started), not for a window of a few seconds a loaded machine can miss. "Started" is read from
+        // the handlers' own starts file: a claim commits before its runners take the jobs, and a SIGTERM
+        // in between releases all three at once (a fresh-clone CI run saw that).
+        let starts = FileManager.default.temporaryDirectory.appendingPathComponent("jq-starts-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: starts) }
+        let worker = try WorkerProcess(database: database, ["--concurrency", "2", "--drain", "6", "--starts-file", starts])
         do {
-            try await eventually(timeout: 45, "three jobs claimed") {
-                try scalar(session, "SELECT count(*) FROM tg_jobs WHERE attempt >= 1") == 3
+            try await eventually(timeout: 45, "three jobs claimed, two started") {
+                let started = ((try? String(contentsOfFile: starts, encoding: .utf8)) ?? "").split(separator: "\n").count
+                return try scalar(session, "SELECT count(*) FROM tg_jobs WHERE attempt >= 1") == 3 && started >= 2
             }
         } catch {
             Issue.record("\(error); running: \(worker.process.isRunning); worker log: \(worker.log.suffix(3_000))")
