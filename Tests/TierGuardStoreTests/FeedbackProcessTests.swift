@@ -18,7 +18,7 @@ struct ProcessExited: Error { var stderr: String }
     }
 
     @Test func serveAnswersThenExitsZeroOnSIGTERM() async throws {
-        let db = try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fbp")
+        let db = try await offPool { try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fbp") }
         let port = LocalCluster.freePort()
         let process = try ServiceProcess("tierguard-feedback", ["serve"], environment: Self.environment(db, port: port))
         let session = URLSession(configuration: .ephemeral)
@@ -51,7 +51,7 @@ struct ProcessExited: Error { var stderr: String }
     }
 
     @Test func loadExitsSixtyFiveWhenALineIsRejected() async throws {
-        let db = try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fbp")
+        let db = try await offPool { try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fbp") }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("feedback-\(UUID().uuidString).ndjson")
         try Data("""
             {"type":"survey","survey_id":"S1","customer_id":"C7","kind":"csat","score":5,"touchpoint":"branch","answered_at":"2026-03-02T10:00:00Z"}

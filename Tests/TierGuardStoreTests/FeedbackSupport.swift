@@ -20,7 +20,7 @@ final class FeedbackHarness: Sendable {
     static func hash(_ token: String) -> String { FeedbackDigest.sha256Hex(token) }
 
     init(customers: [String] = ["C1"]) async throws {
-        database = try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fb")
+        database = try await offPool { try TestDatabase.create(migrations: TierGuardSchema.migrations(), prefix: "fb") }
         connection = try await database.connection()
         pool = try await FeedbackPool(configuration: database.configuration(), size: 2)
         let tokens = try FeedbackTokens(parsing: """

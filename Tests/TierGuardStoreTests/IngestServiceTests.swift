@@ -71,10 +71,7 @@ import TierGuardStore
         for _ in 0..<100 { #expect(limiter.acquire("core", now: 1) == nil) }
     }
 
-    @Test func aRejectKeepsItsCustomerAndNaturalKeyWhenTheLineSaysThem() throws {
-        let db = try TestDatabase.create(migrations: TierGuardSchema.migrations())
-        let session = try db.session(applicationName: "tierguard-ingest")
-        defer { session.close() }
+    @Test func aRejectKeepsItsCustomerAndNaturalKeyWhenTheLineSaysThem() async throws {
         let lines = [
             #"{"type":"customer","customer_id":"C1","name":"张三","id_type":"passport","id_number":"E1","risk_level":"C9","risk_assessed_on":"2026-01-05","rm_id":"RM1","branch_id":"B1","opened_on":"2020-01-01","status":"active"}"#,
             #"{"type":"account","account_id":"A1","customer_id":"C1","product":"demand_deposit","currency":"CNY","opened_on":"2020-01-01"}"#,
@@ -86,11 +83,18 @@ import TierGuardStore
             #"{"type":"account","account_id":"A2","customer_id":"C 2","product":"demand_deposit","currency":"CNY"}"#,
             "not json",
         ]
-        let result = try FeedIngestor.ingest(session: session, bytes: Array((lines.joined(separator: "\n") + "\n").utf8))
+        // Off the cooperative pool: this suite's listener tests share the process (`offPool`).
+        let (result, rows) = try await offPool {
+            let db = try TestDatabase.create(migrations: TierGuardSchema.migrations())
+            let session = try db.session(applicationName: "tierguard-ingest")
+            defer { session.close() }
+            let result = try FeedIngestor.ingest(session: session, bytes: Array((lines.joined(separator: "\n") + "\n").utf8))
+            let rows = try session.query(PostgresQuery(
+                "SELECT line_number, customer_id, natural_key FROM ingest_rejects ORDER BY line_number"))
+                .map { (try $0.decode(Int.self, at: 0), try $0.decode(String?.self, at: 1), try $0.decode(String?.self, at: 2)) }
+            return (result, rows)
+        }
         #expect(result.rejected == 5 && result.accepted == 1)
-        let rows = try session.query(PostgresQuery(
-            "SELECT line_number, customer_id, natural_key FROM ingest_rejects ORDER BY line_number"))
-            .map { (try $0.decode(Int.self, at: 0), try $0.decode(String?.self, at: 1), try $0.decode(String?.self, at: 2)) }
         #expect(rows.map(\.0) == [1, 3, 4, 5, 6])
         #expect(rows.map(\.1) == ["C1", "C1", nil, nil, nil])
         #expect(rows.map(\.2) == ["C1", "A1 2026-03-31", "T1", "A2", nil])

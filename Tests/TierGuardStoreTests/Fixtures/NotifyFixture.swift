@@ -81,21 +81,6 @@ struct NotifyFixture {
     }
 }
 
-/// Runs blocking work (libpq, HTTP to a receiver in this process) on a thread of its own: the
-/// receiver's handlers run on Swift's cooperative pool (2 threads here), which a blocked test would starve.
-func offPool<T>(_ body: @escaping () throws -> T) async throws -> T {
-    let work = UncheckedBox(body)
-    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
-        Thread { continuation.resume(with: Result { UncheckedBox(try work.value()) }) }.start()
-    }.value
-}
-
-/// Carries a value to the helper thread of `offPool`; the caller waits, so only one thread uses it at a time.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 extension NotifyFixture {
     func deliver(_ notifier: AlertNotifier, _ alert: Int64, _ now: Date) async throws -> NotifyOutcome {
         try await offPool { try notifier.deliver(session: session, alertId: alert, now: now) }
