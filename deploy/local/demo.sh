@@ -3,7 +3,8 @@
 # load it through tierguard-ingest, score it with tierguard-scorer, and print what the archive and
 # the scorer now hold, with the time each stage took.
 #
-#   deploy/local/demo.sh            # leaves the database running (deploy/local/pg.sh stop to stop it)
+#   deploy/local/demo.sh            # leaves the database running (deploy/local/pg.sh stop to stop it);
+#                                   # each run starts from an empty database, tierguard_demo
 #   TIERGUARD_DEMO_CUSTOMERS=2000 deploy/local/demo.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,7 +17,13 @@ took() { printf '   (%.2f s)\n' "$(echo "$(now) - $1" | bc)"; }
 command -v bc >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq bc >/dev/null; }
 
 stage "database"
-DATABASE_URL=$(deploy/local/pg.sh start)
+cluster_url=$(deploy/local/pg.sh start)
+# A fresh database on every run: the cluster's data folder outlives the run, and a second run over the
+# first one's archive told a different story (its feed all "unchanged", the feedback stage's survey and
+# complaint ids answered 409 against the first run's, the dissatisfied signal it announces absent).
+psql "$cluster_url" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS tierguard_demo WITH (FORCE)" \
+  -c "CREATE DATABASE tierguard_demo" >/dev/null
+DATABASE_URL=${cluster_url/\/postgres\?//tierguard_demo?}
 export DATABASE_URL
 echo "DATABASE_URL=$DATABASE_URL"
 
