@@ -180,8 +180,8 @@ import TierGuardModel
             #expect(try Self.writerText(warning) == Self.encoderText(warning))
             #expect(try Self.writerText(warning) == text)
         }
-        let value = #"{"activity":{"frequency":3,"frequency_score":0.1,"monetary":12345%@},"contribution":{"aum_by_product":{"demand_deposit":100,"time_deposit":5,"wealth":0},"aum_revenue":7,"fee_income":-2,"revenue_by_product":{"demand_deposit":1,"time_deposit":0,"wealth":6},"total":5},"retention":{"codes":["downgrade_risk","sudden_drop"],"linear_score":-1.5,"probability":0.18242552380635635}}"#
-        for recency in ["", #","recency_days":61"#] {
+        let value = #"{"activity":{"frequency":3,"frequency_score":0.1%@,"monetary":12345},"contribution":{"aum_by_product":{"demand_deposit":100,"time_deposit":5,"wealth":0},"aum_revenue":7,"fee_income":-2,"revenue_by_product":{"demand_deposit":1,"time_deposit":0,"wealth":6},"total":5},"retention":{"codes":["downgrade_risk","sudden_drop"],"linear_score":-1.5,"probability":0.18242552380635635}}"#
+        for recency in ["", #","last_activity_on":"2026-09-30""#] {
             let text = value.replacingOccurrences(of: "%@", with: recency)
             let decoded = try JSONDecoder().decode(CustomerValue.self, from: Data(text.utf8))
             #expect(try Self.writerText(decoded) == Self.encoderText(decoded))

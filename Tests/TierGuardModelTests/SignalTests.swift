@@ -198,8 +198,9 @@ private typealias F = SignalFixture
     let at = [F.txn("T1", on: F.day(-60), F.yuan(-100), .withdrawal), F.txn("T2", on: F.day(-1), F.yuan(5), .interest),
               F.txn("T3", on: F.day(-2), F.yuan(-5), .fee)]
     let s = try #require(F.signal(.inactive, F.input(transactions: at, tier: .gold)))
-    #expect(s.figures["days"] == .number(60))
-    #expect(s.figures["last_activity_on"] == .text("2026-01-31"))
+    #expect(s.figures["last_activity_on"] == .text("2026-01-31"))  // BD − 60
+    #expect(s.figures["days"] == nil)  // the date, not a count from BD (SignalEvaluator)
+    #expect(s.reason == "长期不活跃：最近一次客户主动交易在 2026-01-31，至今已满 60 天，当前等级金卡。")
     let recent = [F.txn("T1", on: F.day(-59), F.yuan(-100), .withdrawal)]
     #expect(F.signal(.inactive, F.input(transactions: recent, tier: .gold)) == nil)
 }
@@ -260,8 +261,38 @@ private typealias F = SignalFixture
 @Test func riskAssessmentExpiresAfterThreeHundredSixtyFiveDays() throws {
     #expect(F.signal(.riskAssessmentExpired, F.input(customer: F.customer(assessedOn: F.day(-365)))) == nil)
     let s = try #require(F.signal(.riskAssessmentExpired, F.input(customer: F.customer(assessedOn: F.day(-366)))))
-    #expect(s.figures["days"] == .number(366))
-    #expect(s.figures["risk_assessed_on"] == .text("2025-03-31"))
+    #expect(s.figures["risk_assessed_on"] == .text("2025-03-31"))  // BD − 366
+    #expect(s.figures["days"] == nil)
+}
+
+// MARK: no day counts from BD: a signal whose facts hold reads the same on the next business date.
+
+/// Each signal's figures and reason on BD and on BD + 1 with the same archive facts (the daily AUM
+/// carried forward, no new transaction): equal, byte for byte, so its stored document and its alert's
+/// payload are not rewritten the next day. Before, five of them quoted BD or a count of days from it.
+@Test func aSignalWhoseFactsHoldReadsTheSameTheNextBusinessDay() throws {
+    let holdings = [AccountHolding(account: F.account("TD1", .timeDeposit, maturity: F.day(10)), aum: F.yuan(300_000))]
+    let active = [
+        F.txn("T2", on: F.day(-3), F.yuan(-300_000), .transferOut, bank: "ICBC"),
+        F.txn("T3", on: F.day(-2), F.yuan(-30_000), .cardSpend),
+    ]
+    let idle = [F.txn("T1", on: F.day(-70), F.yuan(-100), .withdrawal)]
+    let customer = F.customer(assessedOn: F.day(-400), income: F.yuan(120_000))
+    // Daily AUM 1,000,000 yuan up to BD − 2, then 500,000 yuan: a sudden drop on BD and on BD + 1.
+    var aum: [CalendarDate: Fen] = [:]
+    for offset in -20...1 { aum[F.day(offset)] = offset < -1 ? F.yuan(1_000_000) : F.yuan(500_000) }
+    func signals(on day: CalendarDate, _ transactions: [Transaction]) -> [Signal] {
+        SignalEvaluator.evaluate(SignalInput(businessDate: day, dailyAUM: aum, holdings: holdings, transactions: transactions,
+                                             customer: customer, tier: .gold, feedback: .none), policy: F.policy)
+    }
+    let today = signals(on: F.bd, active) + signals(on: F.bd, idle)
+    let tomorrow = signals(on: F.day(1), active) + signals(on: F.day(1), idle)
+    #expect(Set(today.map(\.code)) == [.suddenDrop, .outflowToCompetitor, .maturityUpcoming, .inactive, .creditRisk,
+                                       .riskAssessmentExpired])
+    #expect(today == tomorrow)
+    for signal in today {
+        #expect(!signal.reason.contains("2026-04-01") && !signal.reason.contains("2026-04-02"), "\(signal.reason)")
+    }
 }
 
 // MARK: dissatisfied: CSAT ≤ 2 or NPS ≤ 6 within 30 days, or an open complaint.

@@ -52,11 +52,11 @@ private typealias F = SignalFixture
     policy.windowDays = 90
     policy.fullFrequencyCount = 4
     let a = ValueModel.activity(transactions: txns, businessDate: F.bd, policy: policy)
-    #expect(a.recencyDays == 5)
+    #expect(a.lastActivityOn == F.day(-5))  // BD − 5: the recency is 5 days
     #expect(a.frequency == 2)
     #expect(a.monetary == F.yuan(400))
     #expect(a.frequencyScore == 0.5)
-    #expect(ValueModel.activity(transactions: [], businessDate: F.bd, policy: policy).recencyDays == nil)
+    #expect(ValueModel.activity(transactions: [], businessDate: F.bd, policy: policy).lastActivityOn == nil)
 }
 
 @Test func retentionRiskIsTheLogisticOfTheSignalCoefficients() {

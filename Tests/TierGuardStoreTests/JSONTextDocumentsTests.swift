@@ -84,7 +84,7 @@ import TierGuardStore
         #expect(warnings.contains { $0.gap == nil } && warnings.contains { $0.gap != nil }, "warnings with and without a gap")
         let codes = Set(scores.flatMap { $0.signals.map(\.code) })
         #expect(codes == Set(SignalCode.allCases), "every signal raised somewhere; missing \(Set(SignalCode.allCases).subtracting(codes))")
-        #expect(scores.contains { $0.value.activity.recencyDays == nil } && scores.contains { $0.value.activity.recencyDays != nil })
+        #expect(scores.contains { $0.value.activity.lastActivityOn == nil } && scores.contains { $0.value.activity.lastActivityOn != nil })
         #expect(scores.contains { $0.nextBestAction.recommendations.contains { $0.kind == .product } })
         let reasons = Set(scores.flatMap { $0.nextBestAction.suitability.map(\.reason) })
         #expect(reasons.count >= 5, "suitability reasons reached: \(reasons)")

@@ -340,10 +340,12 @@ import TierGuardStore
         try f.transaction("T-interest", account: "A2", customer: "C2", "2025-02-21T10:00:00+08:00", 100, category: "interest")
         let score = try #require(try CustomerScorer(settings: ScoringSettings(), logger: Self.logger).score(session, customerId: "C2"))
         let inactive = try #require(score.signals.first { $0.code == .inactive })
-        #expect(inactive.figures["days"] == .count(400))
+        // The figures give the day, not the count (SignalEvaluator): 2024-01-27 is 400 days before BD.
         #expect(inactive.figures["last_activity_on"] == .date(CalendarDate("2024-01-27")!))
+        #expect(CalendarDate("2024-01-27")!.days(until: score.assessment.businessDate) == 400)
+        #expect(inactive.figures["days"] == nil)
         #expect(inactive.figures["opened_on"] == nil)
-        #expect(score.value.activity.recencyDays == 400 && score.value.activity.frequency == 0)
+        #expect(score.value.activity.lastActivityOn == CalendarDate("2024-01-27") && score.value.activity.frequency == 0)
         #expect(score.value.contribution.feeIncome == .zero)
     }
 

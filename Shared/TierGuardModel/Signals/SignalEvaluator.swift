@@ -47,6 +47,15 @@ public struct SignalInput: Sendable, Hashable {
 ///   no income on file (nil), no signal; an income of 0 on file is an income of 0. Repayments do
 ///   not offset spend.
 /// - `risk_assessment_expired`: BD − risk_assessed_on > 365.
+///
+/// Figures and reasons state amounts, dates and the policy's day counts (windows, thresholds), never a
+/// number of days counted to or from BD and never BD itself: BD is on the score row the signal belongs
+/// to, and a window "over BD−n … BD" is written "近 n 日". So a signal whose facts do not change reads
+/// the same, byte for byte, from one business date to the next: its stored document and its alert's
+/// payload are not rewritten every day (most of the daily rescore's writes, README "Speed"), and a
+/// stored explanation stays true on every later day it is shown. The days themselves follow from the
+/// dates (`inactive`: BD − `last_activity_on` or `opened_on`; `risk_assessment_expired`:
+/// BD − `risk_assessed_on`; `maturity_upcoming`: each `maturity_on:` − BD).
 public enum SignalEvaluator {
     /// The signals raised on BD, in `SignalCode` order.
     public static func evaluate(_ input: SignalInput, policy: ScoringPolicy) -> [Signal] {
@@ -99,7 +108,7 @@ public enum SignalEvaluator {
                 "percent_of_high": .number(pct), "threshold_percent": .count(t.suddenDropRatioPercent),
                 "min_high": .fen(t.suddenDropMinHigh),
             ],
-            reason: "资产骤降：\(bd) 日资产 \(today.displayText)，为前 \(t.suddenDropLookbackDays) 日最高 \(high.displayText)"
+            reason: "资产骤降：当日资产 \(today.displayText)，为前 \(t.suddenDropLookbackDays) 日最高 \(high.displayText)"
                 + "（\(highOn)）的 \(pct)%，不高于 \(t.suddenDropRatioPercent)%，减少 \((high - today).displayText)。")
     }
 
@@ -120,16 +129,16 @@ public enum SignalEvaluator {
         let base = aum(input, baseDay)
         guard total >= t.outflowMin, scaled(base, t.outflowRatioPercent, lessOrEqual: total, 100) else { return nil }
         let bankList = banks.sorted().joined(separator: ",")
-        let share = percent(total, of: base).map { "占 \(baseDay) 日资产 \(base.displayText) 的 \($0)%" } ?? "\(baseDay) 日资产为 0"
+        let share = percent(total, of: base).map { "占 \(t.outflowDays) 日前资产 \(base.displayText) 的 \($0)%" }
+            ?? "\(t.outflowDays) 日前资产为 0"
         var figures: [String: SignalFigure] = [
-            "outflow": .fen(total), "window_from": .date(from), "window_to": .date(bd), "base_aum": .fen(base),
-            "base_on": .date(baseDay), "banks": .text(bankList), "threshold_percent": .count(t.outflowRatioPercent),
-            "min_outflow": .fen(t.outflowMin),
+            "outflow": .fen(total), "window_days": .count(t.outflowDays), "base_aum": .fen(base),
+            "banks": .text(bankList), "threshold_percent": .count(t.outflowRatioPercent), "min_outflow": .fen(t.outflowMin),
         ]
         if let p = percent(total, of: base) { figures["percent_of_base"] = .number(p) }
         return Signal(
             code: .outflowToCompetitor, figures: figures, accounts: accounts.sorted(),
-            reason: "资金流向他行：\(from) 至 \(bd) 转出至他行（\(bankList)）合计 \(total.displayText)，\(share)，"
+            reason: "资金流向他行：近 \(t.outflowDays) 日转出至他行（\(bankList)）合计 \(total.displayText)，\(share)，"
                 + "达到 \(t.outflowRatioPercent)% 且不低于 \(t.outflowMin.displayText)。")
     }
 
@@ -144,8 +153,7 @@ public enum SignalEvaluator {
         guard let first = maturing.first else { return nil }
         let total = maturing.reduce(Fen.zero) { $0 + $1.aum }
         var figures: [String: SignalFigure] = [
-            "total": .fen(total), "earliest_maturity_on": .date(first.account.maturityOn!),
-            "days_to_earliest": .count(bd.days(until: first.account.maturityOn!)), "accounts": .count(maturing.count),
+            "total": .fen(total), "earliest_maturity_on": .date(first.account.maturityOn!), "accounts": .count(maturing.count),
             "within_days": .count(t.maturityWithinDays), "min_amount": .fen(t.maturityMin),
         ]
         var parts: [String] = []
@@ -167,16 +175,14 @@ public enum SignalEvaluator {
         let since = last ?? input.customer.openedOn
         let days = since.days(until: bd)
         guard days >= t.inactiveDays else { return nil }
-        var figures: [String: SignalFigure] = [
-            "days": .count(days), "threshold_days": .count(t.inactiveDays), "tier": .text(input.tier.code),
-        ]
+        var figures: [String: SignalFigure] = ["threshold_days": .count(t.inactiveDays), "tier": .text(input.tier.code)]
         let reason: String
         if let last {
             figures["last_activity_on"] = .date(last)
-            reason = "长期不活跃：最近一次客户主动交易在 \(last)，距 \(bd) 已 \(days) 天（≥ \(t.inactiveDays) 天），当前等级\(input.tier.chineseName)。"
+            reason = "长期不活跃：最近一次客户主动交易在 \(last)，至今已满 \(t.inactiveDays) 天，当前等级\(input.tier.chineseName)。"
         } else {
             figures["opened_on"] = .date(input.customer.openedOn)
-            reason = "长期不活跃：自 \(input.customer.openedOn) 开户以来没有客户主动交易，已 \(days) 天（≥ \(t.inactiveDays) 天），当前等级\(input.tier.chineseName)。"
+            reason = "长期不活跃：自 \(input.customer.openedOn) 开户以来没有客户主动交易，已满 \(t.inactiveDays) 天，当前等级\(input.tier.chineseName)。"
         }
         return Signal(code: .inactive, figures: figures, reason: reason)
     }
@@ -216,10 +222,10 @@ public enum SignalEvaluator {
             code: .creditRisk,
             figures: [
                 "card_spend": .fen(spend), "annual_income": .fen(income), "limit": .fen(limit),
-                "income_months": .count(months), "window_from": .date(from), "window_to": .date(bd),
+                "income_months": .count(months), "window_days": .count(t.creditSpendDays),
             ],
             accounts: accounts.sorted(),
-            reason: "信用风险：\(from) 至 \(bd) 信用卡消费 \(spend.displayText)，超过年收入 \(income.displayText) 的 \(months)/12"
+            reason: "信用风险：近 \(t.creditSpendDays) 日信用卡消费 \(spend.displayText)，超过年收入 \(income.displayText) 的 \(months)/12"
                 + "（\(limit.displayText)）。")
     }
 
@@ -229,8 +235,8 @@ public enum SignalEvaluator {
         guard days > t.riskAssessmentValidDays else { return nil }
         return Signal(
             code: .riskAssessmentExpired,
-            figures: ["risk_assessed_on": .date(assessed), "days": .count(days), "valid_days": .count(t.riskAssessmentValidDays),
+            figures: ["risk_assessed_on": .date(assessed), "valid_days": .count(t.riskAssessmentValidDays),
                       "risk_level": .text(input.customer.riskLevel.code)],
-            reason: "风险测评过期：上次测评于 \(assessed)（\(input.customer.riskLevel.code)），距今 \(days) 天，超过 \(t.riskAssessmentValidDays) 天，仅可推荐 R1 产品。")
+            reason: "风险测评过期：上次测评于 \(assessed)（\(input.customer.riskLevel.code)），已超过 \(t.riskAssessmentValidDays) 天，仅可推荐 R1 产品。")
     }
 }

@@ -90,12 +90,12 @@ extension CustomerValue.Activity: JSONTextEncodable {
         writer.int(frequency)
         writer.key("frequency_score")
         try writer.double(frequencyScore)
+        if let lastActivityOn {
+            writer.key("last_activity_on")
+            writer.date(lastActivityOn)
+        }
         writer.key("monetary")
         writer.int64(monetary.value)
-        if let recencyDays {
-            writer.key("recency_days")
-            writer.int(recencyDays)
-        }
         writer.endObject()
     }
 }

@@ -38,18 +38,20 @@ public struct CustomerValue: Codable, Sendable, Hashable {
 
     /// RFM-style activity over customer-initiated transactions (not `interest`, not `fee`), up to BD.
     ///
-    /// - recency: days from the last such transaction's Shanghai day to BD; nil when there never was one.
+    /// - recency: the Shanghai day of the last such transaction, `last_activity_on` (nil when there never
+    ///   was one); the days since it are BD − that day. A date rather than the count, so the document
+    ///   does not change every day while nothing happens (`SignalEvaluator`: no day counts from BD).
     /// - frequency: how many there were in the policy's activity window (90 days, BD−89 … BD).
     /// - monetary: Σ |amount| of those, in fen (turnover, both directions).
     /// - frequencyScore: min(1, frequency / `full_frequency_count` (30)).
     public struct Activity: Codable, Sendable, Hashable {
-        public var recencyDays: Int?
+        public var lastActivityOn: CalendarDate?
         public var frequency: Int
         public var monetary: Fen
         public var frequencyScore: Double
 
         enum CodingKeys: String, CodingKey {
-            case recencyDays = "recency_days", frequency, monetary, frequencyScore = "frequency_score"
+            case lastActivityOn = "last_activity_on", frequency, monetary, frequencyScore = "frequency_score"
         }
     }
 
@@ -117,7 +119,7 @@ public enum ValueModel {
             }
         }
         return CustomerValue.Activity(
-            recencyDays: last.map { $0.days(until: businessDate) }, frequency: frequency, monetary: Fen(monetary),
+            lastActivityOn: last, frequency: frequency, monetary: Fen(monetary),
             frequencyScore: min(1, Double(frequency) / Double(max(1, policy.fullFrequencyCount))))
     }
 

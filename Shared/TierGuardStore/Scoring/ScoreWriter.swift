@@ -20,7 +20,9 @@ import TierGuardModel
 /// daily row was most of the database's work in the rescore (README "Speed").
 ///
 /// Alerts (one open alert per dedup key, see `CustomerScore.alertConditions`):
-/// - a condition with an open alert confirms it (payload, business date, cooldown refreshed);
+/// - a condition with an open alert confirms it (business date and cooldown moved to BD; the payload
+///   rewritten only when its hash, `payload_hash` (migration 0018), differs: an unchanged payload is not
+///   sent, parsed or compared again);
 /// - a condition whose latest alert was resolved but is still inside its cooldown reopens that
 ///   alert silently — no new alert, no notification (a flapping condition notifies once);
 /// - any other condition opens a new alert and enqueues `notify_alert` (queue `notifier`, unique
@@ -82,7 +84,8 @@ public struct ScoreWriter: Sendable {
             customer_id text, effective_on date, from_tier text, to_tier text, kind text, deciding_month date,
             floor_fen bigint, reason text, policy_version text) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS tg_alert_stage (
-            action text, alert_id bigint, customer_id text, kind text, dedup_key text, payload jsonb) ON COMMIT DELETE ROWS;
+            action text, alert_id bigint, customer_id text, kind text, dedup_key text, payload jsonb, payload_hash bigint)
+            ON COMMIT DELETE ROWS;
         DELETE FROM tg_score_row_stage; DELETE FROM tg_score_document_stage; DELETE FROM tg_history_stage; DELETE FROM tg_alert_stage;
         """
 
@@ -145,12 +148,15 @@ public struct ScoreWriter: Sendable {
 
     /// Confirm or reopen; an open alert already confirmed on this BD with these figures is left
     /// alone (a rerun of the same day rewrites no alert row; `last_raised_at` is the last scoring
-    /// that changed the alert).
+    /// that changed the alert). A confirmation staged without a payload (its hash is the stored one)
+    /// keeps the stored payload.
     static let refreshAlerts = PostgresQuery("""
         UPDATE alerts a SET state = 'open', last_raised_at = now(), business_date = $1::date,
-            cooldown_until = $1::date + 7, payload = s.payload, resolved_at = NULL, resolved_business_date = NULL
+            cooldown_until = $1::date + 7, payload = coalesce(s.payload, a.payload),
+            payload_hash = coalesce(s.payload_hash, a.payload_hash), resolved_at = NULL, resolved_business_date = NULL
         FROM tg_alert_stage s WHERE s.action IN ('confirm', 'reopen') AND a.id = s.alert_id
-          AND (a.state <> 'open' OR a.business_date <> $1::date OR a.payload IS DISTINCT FROM s.payload)
+          AND (a.state <> 'open' OR a.business_date <> $1::date
+               OR (s.payload IS NOT NULL AND a.payload IS DISTINCT FROM s.payload))
         """, name: "ScoreWriter.refreshAlerts")
 
     static let resolveAlerts = PostgresQuery("""
@@ -159,8 +165,8 @@ public struct ScoreWriter: Sendable {
         """, name: "ScoreWriter.resolveAlerts")
 
     static let insertAlerts = PostgresQuery("""
-        INSERT INTO alerts (customer_id, kind, dedup_key, business_date, first_business_date, cooldown_until, payload)
-        SELECT customer_id, kind, dedup_key, $1::date, $1::date, $1::date + 7, payload
+        INSERT INTO alerts (customer_id, kind, dedup_key, business_date, first_business_date, cooldown_until, payload, payload_hash)
+        SELECT customer_id, kind, dedup_key, $1::date, $1::date, $1::date + 7, payload, payload_hash
         FROM tg_alert_stage WHERE action = 'new' ORDER BY dedup_key
         RETURNING id, customer_id
         """, name: "ScoreWriter.insertAlerts")
@@ -277,36 +283,44 @@ public struct ScoreWriter: Sendable {
         // Alerts: decide in Swift from the chunk's current alerts, apply set-based.
         // Read by the chunk's id range (`ScoringSQL`); alerts of customers outside the chunk are
         // not this write's to confirm or resolve.
-        var current: [String: (id: Int64, open: Bool)] = [:]
+        var current: [String: (id: Int64, open: Bool, payloadHash: Int64?)] = [:]
         let chunk = Set(ids)
         for row in try session.query(ScoringSQL.currentAlerts.binding(ids, bd, ScoringSQL.scorerAlertKinds)) {
             guard chunk.contains(try row.decode(String.self, at: 1)) else { continue }
             current[try row.decode(String.self, at: 2)] = (try row.decode(Int64.self, at: 0),
-                                                            try row.decode(String.self, at: 3) == "open")
+                                                            try row.decode(String.self, at: 3) == "open",
+                                                            try row.decode(Int64?.self, at: 4))
         }
         var seen = Set<String>()
         var actions = 0
         try session.copyFrom(PostgresQuery(unsafeSQL: "COPY tg_alert_stage FROM STDIN", name: "ScoreWriter.copyAlerts")) { w in
             var line = ""
-            func stage(_ action: String, _ id: Int64?, _ customer: String, _ kind: String, _ key: String, _ payload: String?) {
+            func stage(_ action: String, _ id: Int64?, _ customer: String, _ kind: String, _ key: String,
+                       _ payload: (text: String, hash: Int64)?) {
                 line.removeAll(keepingCapacity: true)
                 CopyText.field(action, &line)
                 CopyText.field(id.map { String($0) }, &line)
                 CopyText.field(customer, &line)
                 CopyText.field(kind, &line)
                 CopyText.field(key, &line)
-                CopyText.field(payload, &line, last: true)
+                CopyText.field(payload?.text, &line)
+                CopyText.field(payload.map { String($0.hash) }, &line, last: true)
                 w.write(line)
                 actions += 1
             }
             for score in scores {
                 for condition in score.alertConditions {
                     seen.insert(condition.dedupKey)
-                    let payload = try json.text(of: condition.payload)
+                    let text = try json.text(of: condition.payload)
+                    var hasher = FNV1a64()
+                    hasher.add(text)
+                    let payload = (text: text, hash: hasher.value)
                     if let existing = current[condition.dedupKey] {
                         if !existing.open { outcome.reopened += 1 }
+                        // An open alert whose payload is unchanged is confirmed without it.
+                        let unchanged = existing.open && existing.payloadHash == payload.hash
                         stage(existing.open ? "confirm" : "reopen", existing.id, score.customerId, condition.kind,
-                              condition.dedupKey, payload)
+                              condition.dedupKey, unchanged ? nil : payload)
                     } else {
                         stage("new", nil, score.customerId, condition.kind, condition.dedupKey, payload)
                     }

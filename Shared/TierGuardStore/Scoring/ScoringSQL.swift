@@ -128,7 +128,8 @@ public enum ScoringSQL {
         """, name: "ScoringSQL.lastActivityBeforeWindow")
 
     /// Per dedup key of the id range of the chunk `$1`: its open alert (at most one, `alerts_one_open`),
-    /// else its newest alert resolved but still inside its cooldown on BD `$2`. Open first, not newest
+    /// else its newest alert resolved but still inside its cooldown on BD `$2`, with its payload's hash
+    /// (`ScoreWriter`: an unchanged payload is not sent again). Open first, not newest
     /// first: business dates replayed out of order can leave a resolved alert newer than the open one,
     /// and reopening it would make a second open alert for the key. The range comes from the ids in the
     /// statement itself (one round trip); `ScoreWriter` drops the alerts of customers in the range but
@@ -136,7 +137,7 @@ public enum ScoringSQL {
     /// services raise for the same customers (the complaint clock's `complaint_due_soon` and
     /// `complaint_breach`) are theirs to resolve, and no score condition stands behind them.
     public static let currentAlerts = PostgresQuery("""
-        SELECT DISTINCT ON (a.dedup_key) a.id, a.customer_id, a.dedup_key, a.state
+        SELECT DISTINCT ON (a.dedup_key) a.id, a.customer_id, a.dedup_key, a.state, a.payload_hash
         FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) chunk
         JOIN alerts a ON a.customer_id BETWEEN chunk.lo AND chunk.hi
         WHERE (a.state = 'open' OR a.cooldown_until >= $2::date) AND a.kind = ANY($3::text[])

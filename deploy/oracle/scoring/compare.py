@@ -147,11 +147,14 @@ def compare(cid, bd, book, pr, ph, mism):
             for a in o["accounts"]:
                 cmp("maturity.amount", g("amount:" + a), O.Scorer(book, dt.date.fromisoformat(bd)).acct_aum(a, dt.date.fromisoformat(bd)))
         elif code == "inactive":
-            cmp("inactive.days", g("days"), o["days"])
+            # The product states the day (last_activity_on, or opened_on with no activity), not the count.
+            since = g("last_activity_on") or g("opened_on")
+            cmp("inactive.days", (dt.date.fromisoformat(bd) - dt.date.fromisoformat(since)).days if since else None, o["days"])
         elif code == "credit_risk":
             cmp("credit_risk.spend", g("card_spend"), o["spend"]); cmp("credit_risk.income", g("annual_income"), o["income"])
         elif code == "risk_assessment_expired":
-            cmp("risk_expired.days", g("days"), o["days"])
+            ra = g("risk_assessed_on")
+            cmp("risk_expired.days", (dt.date.fromisoformat(bd) - dt.date.fromisoformat(ra)).days if ra else None, o["days"])
     # history
     phl = [(h["effective_on"], h["from_tier"], h["to_tier"], h["kind"], h["deciding_month"]) for h in ph]
     ohl = [tuple(s(x) for x in e) for e in sc["history"]]
