@@ -99,6 +99,19 @@ import TierGuardStore
             Int64(CalendarDate("2025-11-17")!.dayNumber), Int64(CalendarDate("2025-11-17")!.dayNumber),
             9_000_000_00, 9_000_000_00 * 14])
         #expect(try Self.rollup(s, "G2-B", "2025-10-01") == nil)
+        // Each row's stored balances (0019) are exactly its account-month's, in order, after those edits too.
+        #expect(try s.query(PostgresQuery("""
+            SELECT count(*)::int FROM balance_month_rollups r
+            WHERE NOT EXISTS (
+                SELECT 1 FROM (
+                    SELECT array_agg(b.as_of - DATE '1970-01-01' ORDER BY b.as_of) AS days, array_agg(b.balance_fen ORDER BY b.as_of) AS fens
+                    FROM balances b WHERE b.customer_id = r.customer_id AND b.account_id = r.account_id
+                      AND b.as_of >= r.month AND b.as_of < (r.month + interval '1 month')::date) m
+                WHERE m.days = r.as_of_days AND m.fens = r.balance_fens)
+            """))[0].decode(Int.self, at: 0) == 0)
+        #expect(try s.query(PostgresQuery("""
+            SELECT array_to_string(balance_fens, ',') FROM balance_month_rollups WHERE account_id = 'G1-D' AND month = '2025-10-01'
+            """))[0].decode(String.self, at: 0) == "10000000,-500000,6000000000")
         for bd in ["2025-12-01", "2026-01-01", "2026-01-31", "2026-02-01", "2026-02-14"].map({ CalendarDate($0)! }) {
             try Self.expectSameScores(s, ids, on: bd)
         }

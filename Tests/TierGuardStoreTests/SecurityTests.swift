@@ -30,6 +30,8 @@ import TierGuardStore
         column tierguard_operator alerts.last_raised_at UPDATE
         column tierguard_operator alerts.payload INSERT
         column tierguard_operator alerts.payload UPDATE
+        column tierguard_operator alerts.payload_hash INSERT
+        column tierguard_operator alerts.payload_hash UPDATE
         column tierguard_operator alerts.resolved_at UPDATE
         column tierguard_operator alerts.resolved_business_date UPDATE
         column tierguard_operator alerts.state UPDATE

@@ -92,6 +92,19 @@ public final class ArchiveLoader: Sendable {
             accounts[customerId, default: []].append(account)
         }
         var balances: [String: [Balance]] = [:]
+        /// Appends one account's balances, `days` and `amounts` as parallel arrays, up to BD.
+        func append(_ customerId: String, _ accountId: String, _ days: IntegerList, _ amounts: IntegerList) throws {
+            guard days.values.count == amounts.values.count else {
+                throw ScoringError("balances of one account came back with unequal arrays")
+            }
+            var list = balances[customerId, default: []]
+            list.reserveCapacity(list.count + days.values.count)
+            for i in days.values.indices where days.values[i] <= Int64(businessDate.dayNumber) {
+                list.append(Balance(accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])),
+                                    balance: Fen(amounts.values[i])))
+            }
+            balances[customerId] = list
+        }
         let balanceQuery: PostgresQuery
         if let lookback = rollupLookbackDays {
             let w = ScoringRollups.windowStart(businessDate: businessDate, lookbackDays: lookback)
@@ -124,38 +137,20 @@ public final class ArchiveLoader: Sendable {
                 for row in try session.query(ScoringSQL.balancesBefore.binding(lo, hi, closedBefore.sorted(), wDate)) {
                     let customerId: String = try row.decode(at: 0)
                     guard customers[customerId] != nil else { continue }
-                    let accountId: String = try row.decode(at: 1)
-                    let days: IntegerList = try row.decode(at: 2)
-                    let amounts: IntegerList = try row.decode(at: 3)
-                    guard days.values.count == amounts.values.count else {
-                        throw ScoringError("balances of one account came back with unequal arrays")
-                    }
-                    for i in days.values.indices {
-                        balances[customerId, default: []].append(Balance(
-                            accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])), balance: Fen(amounts.values[i])))
-                    }
+                    try append(customerId, try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
                 }
             }
-            balanceQuery = ScoringSQL.balancesFrom.binding(lo, hi, bd, wDate)
+            // W … BD day by day: the months' balances as their rollup rows store them (0019).
+            let bdMonth = businessDate.firstOfMonth
+            balanceQuery = ScoringSQL.monthBalancesFrom.binding(
+                lo, hi, wDate, PostgresDate(year: bdMonth.year, month: bdMonth.month, day: bdMonth.day))
         } else {
             balanceQuery = ScoringSQL.balances.binding(lo, hi, bd)
         }
         for row in try session.query(balanceQuery) {
             let customerId: String = try row.decode(at: 0)
             guard customers[customerId] != nil else { continue }
-            let accountId: String = try row.decode(at: 1)
-            let days: IntegerList = try row.decode(at: 2)
-            let amounts: IntegerList = try row.decode(at: 3)
-            guard days.values.count == amounts.values.count else {
-                throw ScoringError("balances of one account came back with unequal arrays")
-            }
-            var list = balances[customerId, default: []]
-            list.reserveCapacity(list.count + days.values.count)
-            for i in days.values.indices {
-                list.append(Balance(accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])),
-                                    balance: Fen(amounts.values[i])))
-            }
-            balances[customerId] = list
+            try append(customerId, try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
         }
         var transactions: [String: [Transaction]] = [:]
         /// A row of `ScoringSQL.transactions` / `lastActivityBeforeWindow` (customer id first).
