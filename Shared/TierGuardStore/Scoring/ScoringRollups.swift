@@ -24,7 +24,9 @@ public struct BalanceMonthRollup: Sendable, Hashable {
 }
 
 /// How the scorer reads balances through the monthly rollups: daily balances only from the
-/// window start, one rollup row per account per older month.
+/// window start, one rollup row per account per older month. The window's daily balances come from
+/// the rollup rows too — each row also stores its month's balances as two arrays (migration 0019,
+/// `ScoringSQL.monthBalancesFrom`) — so a chunk reads one row per account and month either way.
 ///
 /// Window start W: the first day of the month holding the earlier of BD's 1st and BD − lookback
 /// (lookback = the longest daily look-back of the model: 7 days for `recent_daily_aum`, or the
