@@ -115,6 +115,19 @@ import TierGuardStore
         for bd in ["2025-12-01", "2026-01-01", "2026-01-31", "2026-02-01", "2026-02-14"].map({ CalendarDate($0)! }) {
             try Self.expectSameScores(s, ids, on: bd)
         }
+
+        // A month last written before migration 0019 and older than what it filled has no arrays: a chunk
+        // whose window reaches it reads `balances` instead, with the same figures.
+        try s.execute(PostgresQuery("UPDATE balance_month_rollups SET as_of_days = NULL, balance_fens = NULL WHERE month = '2026-01-01'"))
+        for bd in ["2026-01-05", "2026-01-31", "2026-02-03"].map({ CalendarDate($0)! }) {
+            try Self.expectSameScores(s, ids, on: bd)
+        }
+        // A balance written in that month fills its account's arrays again.
+        try f.balance("G1-D", customer: "G1", "2026-01-20", 1_00)
+        #expect(try s.query(PostgresQuery("""
+            SELECT cardinality(as_of_days) FROM balance_month_rollups WHERE account_id = 'G1-D' AND month = '2026-01-01'
+            """))[0].decode(Int.self, at: 0) == 2)
+        try Self.expectSameScores(s, ids, on: CalendarDate("2026-01-31")!)
     }
 
     @Test func aSeededBookGivesTheRawFigures() throws {
@@ -125,6 +138,33 @@ import TierGuardStore
         // The seed runs 2025-01-01 … 2025-04-10 with closures on 2025-03-1x.
         for bd in stride(from: 20, through: 100, by: 4).map({ CalendarDate("2025-01-01")!.adding(days: $0) }) {
             try Self.expectSameScores(s, ids, on: bd)
+        }
+    }
+
+    /// Migration 0019 fills the arrays of the last three months only (from two months before the latest
+    /// balance's month): older rows keep NULL arrays, and scoring an old business date still gives the raw
+    /// figures (the loader reads `balances` for such a chunk).
+    @Test func migration0019FillsTheRecentMonthsAndOldDatesStayExact() throws {
+        let all = try TierGuardSchema.migrations()
+        let before = all.filter { $0.component != TierGuardSchema.component || $0.version < 19 }
+        #expect(all.contains { $0.component == TierGuardSchema.component && $0.version == 19 }, "0019 is the migration under test")
+        let db = try TestDatabase.create(migrations: before, prefix: "mig")
+        let s = try db.session()
+        defer { s.close() }
+        let f = ScorerFixture(session: s)
+        try f.customer("M1")
+        try f.account("M1-D", customer: "M1")
+        let start = CalendarDate("2025-09-10")!
+        for d in stride(from: 0, to: 140, by: 3) {  // 2025-09-10 … 2026-01-25
+            try f.balance("M1-D", customer: "M1", start.adding(days: d).description, 50_000_000_00 + Int64(d) * 1_000_00)
+        }
+        try Migrator.migrate(s, all)
+        let filled = try s.query(PostgresQuery("""
+            SELECT month::text || ':' || (as_of_days IS NOT NULL)::text FROM balance_month_rollups WHERE account_id = 'M1-D' ORDER BY month
+            """)).map { try $0.decode(String.self, at: 0) }
+        #expect(filled == ["2025-09-01:false", "2025-10-01:false", "2025-11-01:true", "2025-12-01:true", "2026-01-01:true"])
+        for bd in ["2025-10-05", "2025-11-03", "2025-12-31", "2026-01-25"].map({ CalendarDate($0)! }) {
+            try Self.expectSameScores(s, ["M1"], on: bd)
         }
     }
 

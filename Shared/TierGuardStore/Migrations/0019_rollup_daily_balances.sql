@@ -9,6 +9,13 @@
 -- the balances of W … BD 15 ms as ~42,000 rows aggregated per account, 6 ms as 3,000 stored arrays
 -- (psql, 2026-12-08); PostgreSQL's part of the daily rescore was ~0.2 CPU-seconds in that read.
 -- A balance write now also rebuilds the arrays of its account-month (≤ 31 elements).
+--
+-- The migration fills the arrays only for the months the daily rescore reads: from two months before the
+-- latest balance's month on (W is at most that far back with the built-in policy). Filling every month
+-- would rewrite the whole rollup table, hours on a bank's years of history; older rows keep NULL arrays
+-- until a balance of their month is written again, and a scoring whose window reaches one of them (a
+-- business date replayed far back, or a policy with a longer look-back) reads that chunk's balances from
+-- `balances` instead (ArchiveLoader), so every figure stays exact either way.
 ALTER TABLE balance_month_rollups ADD COLUMN as_of_days integer[], ADD COLUMN balance_fens bigint[];
 
 UPDATE balance_month_rollups r
@@ -16,15 +23,15 @@ SET as_of_days = m.days, balance_fens = m.fens
 FROM (
     SELECT customer_id, account_id, date_trunc('month', as_of)::date AS month,
            array_agg(as_of - DATE '1970-01-01' ORDER BY as_of) AS days, array_agg(balance_fen ORDER BY as_of) AS fens
-    FROM balances GROUP BY 1, 2, 3
+    FROM balances
+    WHERE as_of >= (SELECT date_trunc('month', max(as_of))::date - interval '2 months' FROM balances)
+    GROUP BY 1, 2, 3
 ) m
 WHERE r.customer_id = m.customer_id AND r.account_id = m.account_id AND r.month = m.month;
 
-ALTER TABLE balance_month_rollups
-    ALTER COLUMN as_of_days SET NOT NULL,
-    ALTER COLUMN balance_fens SET NOT NULL,
-    ADD CONSTRAINT balance_month_rollups_daily_balances
-        CHECK (cardinality(as_of_days) >= 1 AND cardinality(as_of_days) = cardinality(balance_fens));
+ALTER TABLE balance_month_rollups ADD CONSTRAINT balance_month_rollups_daily_balances
+    CHECK ((as_of_days IS NULL AND balance_fens IS NULL)
+           OR (cardinality(as_of_days) >= 1 AND cardinality(as_of_days) = cardinality(balance_fens)));
 
 -- 0013's definition with the two arrays.
 CREATE OR REPLACE FUNCTION tierguard_refresh_balance_rollups() RETURNS void

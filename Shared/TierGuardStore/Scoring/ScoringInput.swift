@@ -105,7 +105,14 @@ public final class ArchiveLoader: Sendable {
             }
             balances[customerId] = list
         }
-        let balanceQuery: PostgresQuery
+        /// Appends each row's balances (customer id, account id, days, amounts).
+        func appendRows(_ query: PostgresQuery) throws {
+            for row in try session.query(query) {
+                let customerId: String = try row.decode(at: 0)
+                guard customers[customerId] != nil else { continue }
+                try append(customerId, try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
+            }
+        }
         if let lookback = rollupLookbackDays {
             let w = ScoringRollups.windowStart(businessDate: businessDate, lookbackDays: lookback)
             let wDate = PostgresDate(year: w.year, month: w.month, day: w.day)
@@ -134,23 +141,31 @@ public final class ArchiveLoader: Sendable {
                 balances[customerId, default: []].append(contentsOf: ScoringRollups.syntheticBalances(accountId: accountId, months: rollups))
             }
             if !closedBefore.isEmpty {
-                for row in try session.query(ScoringSQL.balancesBefore.binding(lo, hi, closedBefore.sorted(), wDate)) {
-                    let customerId: String = try row.decode(at: 0)
-                    guard customers[customerId] != nil else { continue }
-                    try append(customerId, try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
-                }
+                try appendRows(ScoringSQL.balancesBefore.binding(lo, hi, closedBefore.sorted(), wDate))
             }
-            // W … BD day by day: the months' balances as their rollup rows store them (0019).
+            // W … BD day by day: the months' balances as their rollup rows store them (0019); a row whose
+            // month was last written before 0019 and not filled by it has none, and then the whole chunk's
+            // W … BD comes from `balances`, exact either way.
             let bdMonth = businessDate.firstOfMonth
-            balanceQuery = ScoringSQL.monthBalancesFrom.binding(
-                lo, hi, wDate, PostgresDate(year: bdMonth.year, month: bdMonth.month, day: bdMonth.day))
+            var stored: [(customerId: String, accountId: String, days: IntegerList, amounts: IntegerList)] = []
+            var complete = true
+            for row in try session.query(ScoringSQL.monthBalancesFrom.binding(
+                lo, hi, wDate, PostgresDate(year: bdMonth.year, month: bdMonth.month, day: bdMonth.day))) {
+                let customerId: String = try row.decode(at: 0)
+                guard customers[customerId] != nil else { continue }
+                guard let days = try row.decode(IntegerList?.self, at: 2), let amounts = try row.decode(IntegerList?.self, at: 3) else {
+                    complete = false
+                    break
+                }
+                stored.append((customerId, try row.decode(at: 1), days, amounts))
+            }
+            if complete {
+                for s in stored { try append(s.customerId, s.accountId, s.days, s.amounts) }
+            } else {
+                try appendRows(ScoringSQL.balancesFrom.binding(lo, hi, bd, wDate))
+            }
         } else {
-            balanceQuery = ScoringSQL.balances.binding(lo, hi, bd)
-        }
-        for row in try session.query(balanceQuery) {
-            let customerId: String = try row.decode(at: 0)
-            guard customers[customerId] != nil else { continue }
-            try append(customerId, try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3))
+            try appendRows(ScoringSQL.balances.binding(lo, hi, bd))
         }
         var transactions: [String: [Transaction]] = [:]
         /// A row of `ScoringSQL.transactions` / `lastActivityBeforeWindow` (customer id first).

@@ -79,10 +79,19 @@ public enum ScoringSQL {
         GROUP BY customer_id, account_id
         """, name: "ScoringSQL.balances")
 
+    /// `balances` from the rollup window start `$4` on (`ScoringRollups`): the fallback of
+    /// `monthBalancesFrom` for a chunk with a rollup row whose arrays were never filled (migration 0019).
+    public static let balancesFrom = PostgresQuery("""
+        SELECT customer_id, account_id, array_agg(as_of - DATE '1970-01-01'), array_agg(balance_fen)
+        FROM balances WHERE customer_id BETWEEN $1 AND $2 AND as_of <= $3::date AND as_of >= $4::date
+        GROUP BY customer_id, account_id
+        """, name: "ScoringSQL.balancesFrom")
+
     /// The balances of the months from the rollup window start `$3` (a 1st) to BD's month `$4`, one
-    /// row per account and month as its rollup row stores them (migration 0019: ascending, raw), in
-    /// index order; `ArchiveLoader` drops the days after BD. The same balances `balances` reads for
-    /// those days, without aggregating ~14 rows per account a chunk (15 → 6 ms for 1,000 customers).
+    /// row per account and month as its rollup row stores them (migration 0019: ascending, raw; NULL
+    /// for a month last written before 0019 and older than what it filled), in index order;
+    /// `ArchiveLoader` drops the days after BD. The same balances `balancesFrom` reads for those days,
+    /// without aggregating ~14 rows per account a chunk (15 → 6 ms for 1,000 customers).
     public static let monthBalancesFrom = PostgresQuery("""
         SELECT customer_id, account_id, as_of_days, balance_fens
         FROM balance_month_rollups WHERE customer_id BETWEEN $1 AND $2 AND month >= $3::date AND month <= $4::date
