@@ -13,25 +13,16 @@ let root = CommandSpec(
     name: "tierguardctl", abstract: "Operate TierGuard: migrations, jobs, rejects, customers, policy, reports",
     subcommands: allCommands.map { $0.spec }, version: version, footer: configSpec.helpText)
 
+let arguments = Arguments.parseCommandLine(spec: root)
+guard let name = arguments.subcommands.first, let command = allCommands.first(where: { $0.spec.name == name }) else {
+    FileHandle.standardError.write(Data((root.usage() + "\n").utf8))
+    ExitCode.usage.exit()
+}
 do {
-    switch try Arguments.parse(Array(CommandLine.arguments.dropFirst()), spec: root) {
-    case .help(let text):
-        print(text)
-        ExitCode.success.exit()
-    case .version(let text):
-        print(text)
-        ExitCode.success.exit()
-    case .run(let arguments):
-        guard let name = arguments.subcommands.first,
-              let command = allCommands.first(where: { $0.spec.name == name }) else {
-            FileHandle.standardError.write(Data((root.usage() + "\n").utf8))
-            ExitCode.usage.exit()
-        }
-        let config = configSpec.resolve()
-        let logger = Logger(service: "tierguardctl", threshold: (try? config.logLevel()) ?? .info)
-        let code = try command.run(arguments, CtlContext(config: config, logger: logger))
-        code.exit()
-    }
+    let config = configSpec.resolve()
+    let logger = Logger(service: "tierguardctl", threshold: (try? config.logLevel()) ?? .info)
+    let code = try command.run(arguments, CtlContext(config: config, logger: logger))
+    code.exit()
 } catch let error as UsageError {
     FileHandle.standardError.write(Data((error.description + "\n").utf8))
     error.exitCode.exit()

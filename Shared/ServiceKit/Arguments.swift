@@ -1,3 +1,5 @@
+import Foundation
+
 /// A command line that did not match its ``CommandSpec``: the caller prints ``description`` (the message
 /// and the usage text) to standard error and exits with ``exitCode`` (64).
 public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -56,6 +58,24 @@ public struct Arguments: Sendable, Equatable {
 
     /// A usage error for checks the spec cannot express (mutually exclusive options and such).
     public func usageError(_ message: String) -> UsageError { UsageError(message, usage: usage) }
+
+    /// Parses this process's command line for an executable's `main`: help and version are printed
+    /// on standard output and exit 0; a usage error is printed on standard error with the usage and
+    /// exits 64 (`ExitCode.usage`). Returns only what is to be run.
+    public static func parseCommandLine(spec: CommandSpec) -> Arguments {
+        do {
+            switch try parse(Array(CommandLine.arguments.dropFirst()), spec: spec) {
+            case .help(let text), .version(let text):
+                print(text)
+                ExitCode.success.exit()
+            case .run(let arguments):
+                return arguments
+            }
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            error.exitCode.exit()
+        }
+    }
 
     /// Parses `arguments` (without the program name, i.e. `CommandLine.arguments.dropFirst()`).
     public static func parse(_ arguments: [String], spec: CommandSpec) throws(UsageError) -> Outcome {

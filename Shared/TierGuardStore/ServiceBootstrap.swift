@@ -57,22 +57,7 @@ public struct ServiceBootstrap: Sendable {
         let spec = CommandSpec(name: service, abstract: abstract, flags: flags, options: options,
                                positionals: positionals, subcommands: subcommands,
                                version: "\(service) \(version)", footer: configSpec.helpText)
-        let arguments: Arguments
-        do {
-            switch try Arguments.parse(Array(CommandLine.arguments.dropFirst()), spec: spec) {
-            case .help(let text):
-                print(text)
-                ExitCode.success.exit()
-            case .version(let text):
-                print(text)
-                ExitCode.success.exit()
-            case .run(let parsed):
-                arguments = parsed
-            }
-        } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            error.exitCode.exit()
-        }
+        let arguments = Arguments.parseCommandLine(spec: spec)
         let config = configSpec.resolve()
         let problems = config.validate()
         let logger = Logger(service: service, threshold: (try? config.logLevel()) ?? .info)
