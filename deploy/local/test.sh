@@ -85,9 +85,11 @@ for run in "${runs[@]}"; do
     failed+=("$name")
   fi
 done
-# Counted where they stand in a line: two tests finishing together can share one line of output.
-tests_passed=$(cat "$work"/*.log | { grep -oE "✔ Test [^ ]+ (with [0-9]+ test cases? )?passed after" || true; } | wc -l)
+# The tests each run reports in its last line ("Test run with N tests in M suites passed/failed"), summed:
+# counting the per-test lines instead varied by tens from run to run, as lines of tests finishing together
+# interleave. Failed tests are counted by their own lines (a parameterized test counts once).
+tests_run=$(cat "$work"/*.log | { grep -oE "Test run with [0-9]+ tests?" || true; } | awk '{ n += $4 } END { print n + 0 }')
 tests_failed=$(cat "$work"/*.log | { grep -oE "✘ Test [^ ]+ (with [0-9]+ test cases? )?failed after" || true; } | wc -l)
 echo "test.sh: runs passed: $passed; failed: ${failed[*]:-none}" >&2
-echo "tests: $tests_passed passed, $tests_failed failed"
+echo "tests: $tests_run run in ${#runs[@]} processes, $tests_failed failed"
 [ ${#failed[@]} -eq 0 ]
