@@ -167,7 +167,7 @@ enum ScoreBench {
             if day == bd { bookRates.append(rate) } else { dailyRates.append(rate) }
             ceilingRates.append(ceiling)
             print("\(label) (BD \(day)): whole-book rescore \(format(summary.seconds)) s = \(Int(rate)) customers/s "
-                  + "(\(summary.scoreRows) score rows written, \(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), "
+                  + "(\(summary.scoreRows) score rows and \(summary.documents) documents written, \(summary.newAlerts) new alerts; thread-seconds load \(format(summary.loadSeconds)), "
                   + "model \(format(summary.computeSeconds)), write \(format(summary.writeSeconds)); CPU-seconds scorer \(format(cpu.process)), "
                   + "rest of the machine \(format(cpu.machine - cpu.process))); ceiling (bare SQL, 3 months of 月日均) "
                   + "\(format(ceilingSeconds)) s = \(Int(ceiling)) customers/s; ratio \(String(format: "%.2f", rate / ceiling))")

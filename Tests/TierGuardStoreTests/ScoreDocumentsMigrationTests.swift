@@ -17,10 +17,7 @@ import TierGuardStore
         """
 
     @Test func existingRowsReadTheSameThroughTheView() throws {
-        let all = try TierGuardSchema.migrations()
-        let before = all.filter { $0.component != TierGuardSchema.component || $0.version < 16 }
-        #expect(all.contains { $0.component == TierGuardSchema.component && $0.version == 16 }, "0016 is the migration under test")
-        let db = try TestDatabase.create(migrations: before, prefix: "mig")
+        let (db, all) = try ScorerFixture.databaseBefore(migration: 16)
         let session = try db.session()
         defer { session.close() }
         // Rows as the scorer wrote them before 0016: documents inline, one without a warning.

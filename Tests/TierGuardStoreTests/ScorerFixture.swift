@@ -13,6 +13,18 @@ struct ScorerFixture {
         return (db, try db.session())
     }
 
+    /// A fresh database with every migration before TierGuard's migration `version`, and the full list
+    /// to finish with: for a test of what `version` does to rows written before it. Throws when there is
+    /// no such migration, so a renumbered one cannot leave its test testing nothing.
+    static func databaseBefore(migration version: Int) throws -> (database: TestDatabase, all: [Migration]) {
+        let all = try TierGuardSchema.migrations()
+        guard all.contains(where: { $0.component == TierGuardSchema.component && $0.version == version }) else {
+            throw ScoringError("there is no tierguard migration \(version) to test")
+        }
+        let before = all.filter { $0.component != TierGuardSchema.component || $0.version < version }
+        return (try TestDatabase.create(migrations: before, prefix: "mig"), all)
+    }
+
     func customer(_ id: String, name: String = "张三丰", risk: String = "C3", assessed: String = "2025-01-01",
                   income: Int64? = nil, opened: String = "2024-01-01", optOut: Bool = false, rm: String = "RM1") throws {
         try session.execute(PostgresQuery("""

@@ -145,10 +145,7 @@ import TierGuardStore
     /// balance's month): older rows keep NULL arrays, and scoring an old business date still gives the raw
     /// figures (the loader reads `balances` for such a chunk).
     @Test func migration0019FillsTheRecentMonthsAndOldDatesStayExact() throws {
-        let all = try TierGuardSchema.migrations()
-        let before = all.filter { $0.component != TierGuardSchema.component || $0.version < 19 }
-        #expect(all.contains { $0.component == TierGuardSchema.component && $0.version == 19 }, "0019 is the migration under test")
-        let db = try TestDatabase.create(migrations: before, prefix: "mig")
+        let (db, all) = try ScorerFixture.databaseBefore(migration: 19)
         let s = try db.session()
         defer { s.close() }
         let f = ScorerFixture(session: s)

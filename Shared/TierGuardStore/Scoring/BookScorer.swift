@@ -35,6 +35,8 @@ public final class BookScorer {
         public var newAlerts = 0
         /// New `customer_scores` rows (customers whose score changed).
         public var scoreRows = 0
+        /// New `score_documents` rows (documents that differ from the customer's newest row's).
+        public var documents = 0
         public var resolvedAlerts = 0
         /// Customers left unscored (`CustomerScorer.Result.notScored`), not counted in `customers`.
         public var notScored = 0
@@ -79,6 +81,7 @@ public final class BookScorer {
                     state.summary.chunks += 1
                     state.summary.newAlerts += result.outcome.newAlerts.count
                     state.summary.scoreRows += result.outcome.scores
+                    state.summary.documents += result.outcome.documents
                     state.summary.resolvedAlerts += result.outcome.resolved
                     state.summary.notScored += result.notScored.count
                     state.summary.loadSeconds += result.loadSeconds

@@ -312,9 +312,7 @@ public struct ScoreWriter: Sendable {
                 for condition in score.alertConditions {
                     seen.insert(condition.dedupKey)
                     let text = try json.text(of: condition.payload)
-                    var hasher = FNV1a64()
-                    hasher.add(text)
-                    let payload = (text: text, hash: hasher.value)
+                    let payload = (text: text, hash: FNV1a64.hash(text))
                     if let existing = current[condition.dedupKey] {
                         if !existing.open { outcome.reopened += 1 }
                         // An open alert whose payload is unchanged is confirmed without it.
@@ -387,8 +385,6 @@ public struct ScoreWriter: Sendable {
                 CopyText.field(policy.version, &history, last: true)
             }
         }
-        var historyHasher = FNV1a64()
-        historyHasher.add(history)
 
         let a = score.assessment
         var figures = ""
@@ -439,10 +435,9 @@ public struct ScoreWriter: Sendable {
         documentHashes.reserveCapacity(documents.count)
         for document in documents {
             if let document {
-                var documentHasher = FNV1a64()
-                documentHasher.add(document)
-                documentHashes.append(documentHasher.value)
-                hasher.add(String(documentHasher.value))
+                let documentHash = FNV1a64.hash(document)
+                documentHashes.append(documentHash)
+                hasher.add(String(documentHash))
             } else {
                 documentHashes.append(nil)
                 hasher.add("\\N")
@@ -451,7 +446,7 @@ public struct ScoreWriter: Sendable {
         }
         hasher.add(history)
         return PreparedRow(customerId: score.customerId, figures: figures, documents: documents, documentHashes: documentHashes,
-                           history: history, contentHash: hasher.value, historyHash: historyHasher.value)
+                           history: history, contentHash: hasher.value, historyHash: FNV1a64.hash(history))
     }
 
     /// FNV-1a, 64 bits, over UTF-8: stable across processes and runs (Swift's `Hasher` is seeded
@@ -472,6 +467,13 @@ public struct ScoreWriter: Sendable {
             }
         }
         var value: Int64 { Int64(bitPattern: state) }
+
+        /// The hash of one text.
+        static func hash(_ text: String) -> Int64 {
+            var hasher = FNV1a64()
+            hasher.add(text)
+            return hasher.value
+        }
     }
 }
 

@@ -92,6 +92,7 @@ public final class ArchiveLoader: Sendable {
             accounts[customerId, default: []].append(account)
         }
         var balances: [String: [Balance]] = [:]
+        let lastDay = Int64(businessDate.dayNumber)
         /// Appends one account's balances, `days` and `amounts` as parallel arrays, up to BD.
         func append(_ customerId: String, _ accountId: String, _ days: IntegerList, _ amounts: IntegerList) throws {
             guard days.values.count == amounts.values.count else {
@@ -99,7 +100,7 @@ public final class ArchiveLoader: Sendable {
             }
             var list = balances[customerId, default: []]
             list.reserveCapacity(list.count + days.values.count)
-            for i in days.values.indices where days.values[i] <= Int64(businessDate.dayNumber) {
+            for i in days.values.indices where days.values[i] <= lastDay {
                 list.append(Balance(accountId: accountId, asOf: CalendarDate(dayNumber: Int(days.values[i])),
                                     balance: Fen(amounts.values[i])))
             }

@@ -136,6 +136,11 @@ def compare(cid, bd, book, pr, ph, mism):
         def g(k):
             v = fig.get(k)
             return v["fen"] if isinstance(v, dict) and "fen" in v else v
+
+        def days_since(k):
+            """BD − the product's date figure `k`: the product states dates, not day counts."""
+            d = g(k)
+            return (dt.date.fromisoformat(bd) - dt.date.fromisoformat(d)).days if d else None
         if code == "sudden_drop":
             cmp("sudden_drop.aum", g("aum"), o["aum"]); cmp("sudden_drop.high", g("high"), o["high"])
         elif code == "outflow_to_competitor":
@@ -147,14 +152,12 @@ def compare(cid, bd, book, pr, ph, mism):
             for a in o["accounts"]:
                 cmp("maturity.amount", g("amount:" + a), O.Scorer(book, dt.date.fromisoformat(bd)).acct_aum(a, dt.date.fromisoformat(bd)))
         elif code == "inactive":
-            # The product states the day (last_activity_on, or opened_on with no activity), not the count.
-            since = g("last_activity_on") or g("opened_on")
-            cmp("inactive.days", (dt.date.fromisoformat(bd) - dt.date.fromisoformat(since)).days if since else None, o["days"])
+            since = "last_activity_on" if g("last_activity_on") else "opened_on"
+            cmp("inactive.days", days_since(since), o["days"])
         elif code == "credit_risk":
             cmp("credit_risk.spend", g("card_spend"), o["spend"]); cmp("credit_risk.income", g("annual_income"), o["income"])
         elif code == "risk_assessment_expired":
-            ra = g("risk_assessed_on")
-            cmp("risk_expired.days", (dt.date.fromisoformat(bd) - dt.date.fromisoformat(ra)).days if ra else None, o["days"])
+            cmp("risk_expired.days", days_since("risk_assessed_on"), o["days"])
     # history
     phl = [(h["effective_on"], h["from_tier"], h["to_tier"], h["kind"], h["deciding_month"]) for h in ph]
     ohl = [tuple(s(x) for x in e) for e in sc["history"]]
